@@ -1,0 +1,1 @@
+"""Thin adapters at the edges: one module per outside system."""

@@ -1,0 +1,84 @@
+"""MLflow adapter: the experiment, and logging into the run ZenML's experiment tracker opened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+
+def embedded_tracking_uri(state_dir: Path) -> str:
+    # MLflow 3 refuses the plain file: store; sqlite is its embedded backend.
+    return f"sqlite:///{state_dir / 'mlflow' / 'mlflow.db'}"
+
+
+def embedded_artifact_root(state_dir: Path) -> Path:
+    return state_dir / "mlflow" / "artifacts"
+
+
+def ensure_experiment(tracking_uri: str, name: str, artifact_root: Path | None) -> str:
+    """The experiment's id, created first if missing (with a local artifact root when embedded).
+
+    Without an explicit artifact location a sqlite-backed experiment stores artifacts under ./mlruns of
+    whatever directory the process happens to run in.
+    """
+    if tracking_uri.startswith("sqlite:///"):
+        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = artifact_root.resolve().as_uri() if artifact_root is not None else None
+    return client.create_experiment(name, artifact_location=location)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def active_run_id() -> str:
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("no active MLflow run: the step must run with ZenML's MLflow experiment tracker")
+    return run.info.run_id
+
+
+def log_params(params: dict[str, Any]) -> None:
+    mlflow.log_params(params)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    mlflow.log_metrics(metrics, step=step)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    mlflow.set_tags(tags)
+
+
+def log_file(path: Path, artifact_dir: str) -> None:
+    mlflow.log_artifact(str(path), artifact_path=artifact_dir)
+
+
+def log_json(content: dict[str, Any], artifact_file: str) -> None:
+    mlflow.log_text(json.dumps(content, indent=2, sort_keys=True), artifact_file)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    mlflow.log_text(text, artifact_file)
+
+
+def search_runs(tracking_uri: str, experiment_name: str, filter_string: str) -> list[Any]:
+    """Runs matching a server-side filter (never a listing of the whole experiment)."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return []
+    return client.search_runs([experiment.experiment_id], filter_string=filter_string, max_results=1000)

@@ -1,0 +1,86 @@
+"""ZenML adapter: the stack the pipelines run on, tracker settings, and reading step outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenml.client import Client
+from zenml.enums import StackComponentType
+
+EMBEDDED_STACK = "yolo_mlops_embedded"
+EMBEDDED_TRACKER = "yolo_mlops_mlflow"
+
+
+def ensure_embedded_stack(tracking_uri: str) -> None:
+    """The local orchestrator + local artifact store + an MLflow tracker on `tracking_uri`; activated.
+
+    Idempotent: reuses the components when they exist and only fixes a tracker URI that moved.
+    """
+    client = Client()
+    trackers = client.list_stack_components(type=StackComponentType.EXPERIMENT_TRACKER, name=EMBEDDED_TRACKER).items
+    if not trackers:
+        client.create_stack_component(
+            name=EMBEDDED_TRACKER,
+            flavor="mlflow",
+            component_type=StackComponentType.EXPERIMENT_TRACKER,
+            configuration={"tracking_uri": tracking_uri},
+        )
+    elif trackers[0].configuration.get("tracking_uri") != tracking_uri:
+        client.update_stack_component(
+            name_id_or_prefix=trackers[0].id,
+            component_type=StackComponentType.EXPERIMENT_TRACKER,
+            configuration={"tracking_uri": tracking_uri},
+        )
+    if not client.list_stacks(name=EMBEDDED_STACK).items:
+        default = client.get_stack("default")
+        client.create_stack(
+            name=EMBEDDED_STACK,
+            components={
+                StackComponentType.ORCHESTRATOR: default.components[StackComponentType.ORCHESTRATOR][0].id,
+                StackComponentType.ARTIFACT_STORE: default.components[StackComponentType.ARTIFACT_STORE][0].id,
+                StackComponentType.EXPERIMENT_TRACKER: EMBEDDED_TRACKER,
+            },
+        )
+    if client.active_stack_model.name != EMBEDDED_STACK:
+        client.activate_stack(EMBEDDED_STACK)
+
+
+def active_tracking_uri() -> str:
+    """The MLflow tracking URI of the active stack's experiment tracker (fails clearly without one)."""
+    tracker = Client().active_stack.experiment_tracker
+    if tracker is None or tracker.flavor != "mlflow":
+        raise RuntimeError(
+            "the active ZenML stack has no MLflow experiment tracker; run `yolo-mlops zenml register-stack` "
+            "or unset ZENML_STORE_URL to use the embedded default"
+        )
+    return tracker.get_tracking_uri()
+
+
+def tracker_settings(experiment_name: str, tags: dict[str, str]) -> dict[str, Any]:
+    """Pipeline settings: the MLflow experiment and the run tags (settings do not enter the cache key)."""
+    from zenml.integrations.mlflow.flavors.mlflow_experiment_tracker_flavor import (
+        MLFlowExperimentTrackerSettings,
+    )
+
+    return {"experiment_tracker": MLFlowExperimentTrackerSettings(experiment_name=experiment_name, tags=tags)}
+
+
+def current_run_id() -> str:
+    """The ZenML pipeline run id, from inside a step."""
+    from zenml import get_step_context
+
+    return str(get_step_context().pipeline_run.id)
+
+
+def step_output(run_id: Any, step_name: str, output_name: str) -> Any:
+    """Load one output artifact of a step of a finished pipeline run (cached steps included)."""
+    run = Client().get_pipeline_run(run_id)
+    outputs = run.steps[step_name].outputs[output_name]
+    artifact = outputs[0] if isinstance(outputs, list) else outputs
+    return artifact.load()
+
+
+def step_cached(run_id: Any, step_name: str) -> bool:
+    from zenml.enums import ExecutionStatus
+
+    return Client().get_pipeline_run(run_id).steps[step_name].status == ExecutionStatus.CACHED

@@ -1,0 +1,52 @@
+"""A campaign: the baseline and grid pipeline runs of one CI pipeline or one local demo."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from yolo_mlops.adapters import mlflow_tracking, zenml_stack
+from yolo_mlops.adapters.git_info import provenance_tags
+from yolo_mlops.core.errors import UserError
+from yolo_mlops.core.leaderboard import LeaderboardRow
+from yolo_mlops.core.settings import Settings
+from yolo_mlops.planning import PlannedRun
+
+
+def prepare_tracking(settings: Settings) -> str:
+    """Stack + experiment ready before the first run; returns the MLflow tracking URI in use."""
+    if settings.zenml_store_url is None:
+        tracking_uri = settings.mlflow_tracking_uri or mlflow_tracking.embedded_tracking_uri(settings.state_dir)
+        zenml_stack.ensure_embedded_stack(tracking_uri)
+    else:
+        try:
+            tracking_uri = zenml_stack.active_tracking_uri()
+        except RuntimeError as exc:
+            raise UserError(f"ZENML_STORE_URL is set but {exc}.") from None
+    artifact_root = (
+        mlflow_tracking.embedded_artifact_root(settings.state_dir) if tracking_uri.startswith("sqlite:") else None
+    )
+    mlflow_tracking.ensure_experiment(tracking_uri, settings.experiment_name, artifact_root)
+    return tracking_uri
+
+
+def execute(planned: PlannedRun, dataset_dir: Path, settings: Settings, project_dir: Path) -> LeaderboardRow:
+    """Run one training pipeline; cached steps are reused, so an unchanged config retrains nothing."""
+    from yolo_mlops.pipelines.training import training_pipeline
+
+    tags = {"campaign": settings.campaign, "pipeline": planned.pipeline, **provenance_tags(project_dir)}
+    if planned.cell is not None:
+        tags["grid_cell"] = planned.cell
+    cell = "" if planned.cell is None else "-" + planned.cell.replace("/", "of")
+    run_name = f"{planned.pipeline}{cell}-{settings.campaign}-{secrets.token_hex(3)}"
+    print(f"==> {planned.name} {planned.overrides_text} (ZenML run {run_name})", flush=True)
+    run = training_pipeline.with_options(
+        run_name=run_name, settings=zenml_stack.tracker_settings(settings.experiment_name, tags)
+    )(dataset_dir=str(dataset_dir.resolve()), params=planned.params.to_dict(), config_name=planned.name)
+    if run is None:
+        raise RuntimeError(f"ZenML returned no pipeline run for {run_name}")
+    summary = zenml_stack.step_output(run.id, "summarize_experiment", "summary")
+    summary = {**summary, "config": planned.name}
+    return LeaderboardRow.from_summary(
+        summary, planned.overrides_text, cached=zenml_stack.step_cached(run.id, "train_yolo")
+    )

@@ -1,0 +1,1 @@
+"""Pure functions: no I/O, no imports of outside systems. Unit-tested exhaustively."""

@@ -1,0 +1,15 @@
+"""Errors that reach the user as one clear sentence (the CLI prints them and exits non-zero)."""
+
+
+class UserError(Exception):
+    """Bad input or configuration: the message names the file/variable and the fix."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A config file is unreadable or holds an invalid value."""
+
+
+class DatasetError(UserError):
+    """The dataset is missing or malformed."""

@@ -1,0 +1,50 @@
+"""The environment contract (README, "Environment"), parsed from a mapping (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from yolo_mlops.core.errors import ConfigError
+
+DEFAULT_EXPERIMENT = "cv_yolo_tiny"
+DEFAULT_STATE_DIRNAME = ".mlops"
+_CAMPAIGN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    campaign: str
+    experiment_name: str
+    mlflow_tracking_uri: str | None
+    zenml_store_url: str | None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no servers are configured: MLflow sqlite + ZenML local store under state_dir."""
+        return self.mlflow_tracking_uri is None and self.zenml_store_url is None
+
+
+def generated_campaign(now: datetime, token: str) -> str:
+    return f"local-{now:%Y%m%d-%H%M%S}-{token}"
+
+
+def resolve_settings(env: Mapping[str, str], project_dir: Path, now: datetime, token: str) -> Settings:
+    state = env.get("YOLO_MLOPS_STATE_DIR") or str(project_dir / DEFAULT_STATE_DIRNAME)
+    campaign = env.get("YOLO_MLOPS_CAMPAIGN") or env.get("CI_PIPELINE_ID") or generated_campaign(now, token)
+    if not _CAMPAIGN_RE.match(campaign):
+        raise ConfigError(
+            f"YOLO_MLOPS_CAMPAIGN={campaign!r} is not a valid campaign id; use letters, digits, '.', '_', '-' "
+            "(at most 64 characters)."
+        )
+    return Settings(
+        state_dir=Path(state).expanduser().resolve(),
+        campaign=campaign,
+        experiment_name=env.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT,
+        mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
+        zenml_store_url=env.get("ZENML_STORE_URL") or None,
+    )

@@ -1,0 +1,1 @@
+"""Dataset tools: synthesize, import from coco128, validate, hash like DVC."""

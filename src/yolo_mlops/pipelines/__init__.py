@@ -1,0 +1,1 @@
+"""ZenML pipelines: wiring of steps only."""

@@ -1,0 +1,1 @@
+"""ZenML steps: one per file, wiring core functions and adapters, nothing else."""

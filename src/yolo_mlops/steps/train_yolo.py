@@ -1,0 +1,41 @@
+"""Step: train YOLO from scratch, logging params and per-epoch metrics into the pipeline's MLflow run."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from zenml import step
+
+from yolo_mlops.adapters import mlflow_tracking, ultralytics_runtime, zenml_stack
+from yolo_mlops.core.train_params import parse_train_params
+from yolo_mlops.runtime import current_settings
+
+
+@step(experiment_tracker=True)
+def train_yolo(
+    data_yaml: str, data_md5: str, params: dict[str, Any]
+) -> tuple[Annotated[Path, "model_dir"], Annotated[dict[str, Any], "training"]]:
+    train_params = parse_train_params(params, "train_yolo params")
+    run_id = zenml_stack.current_run_id()
+    out_dir = current_settings().state_dir / "ultralytics-runs" / run_id
+    mlflow_tracking.log_params(train_params.to_dict())
+    result = ultralytics_runtime.train(
+        train_params,
+        Path(data_yaml),
+        out_dir,
+        on_epoch=lambda epoch, metrics: mlflow_tracking.log_metrics(metrics, step=epoch),
+    )
+    weights_sha256 = mlflow_tracking.file_sha256(result.best_weights)
+    mlflow_tracking.set_tags(
+        {"data_md5": data_md5, "weights_sha256": weights_sha256, "zenml_run_id": run_id, "device": result.device}
+    )
+    mlflow_tracking.log_metrics({"train_seconds": result.seconds})
+    mlflow_tracking.log_file(result.best_weights, "weights")
+    training = {
+        "mlflow_run_id": mlflow_tracking.active_run_id(),
+        "zenml_run_id": run_id,
+        "weights_sha256": weights_sha256,
+        "train_seconds": round(result.seconds, 2),
+        "device": result.device,
+        "params": train_params.to_dict(),
+    }
+    return result.model_dir, training

@@ -1,0 +1,87 @@
+"""Bad input stops the CLI with one clear sentence and a non-zero exit, before any training starts."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+TINY = ["--train", "4", "--val", "2", "--size", "64"]
+
+
+def write_configs(project: Path, baseline: str, grid: str = "base: baseline.yaml\ngrid: {imgsz: [64]}\n") -> None:
+    configs = project / "configs"
+    configs.mkdir(exist_ok=True)
+    (configs / "baseline.yaml").write_text(baseline)
+    (configs / "grid.yaml").write_text(grid)
+
+
+def assert_refused(result, *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("error: ")
+    for fragment in fragments:
+        assert fragment in result.stderr
+    assert "==>" not in result.stdout  # no pipeline run started
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_dataset(sandbox):
+    write_configs(sandbox["project"], "train: {epochs: 1, imgsz: 64}\n")
+    result = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], sandbox["project"], sandbox["env"])
+    assert_refused(result, "data.yaml missing", "dvc pull")
+    assert not (Path(sandbox["env"]["YOLO_MLOPS_STATE_DIR"]) / "ultralytics-runs").exists()
+
+
+def test_corrupt_dataset_lists_file_and_line(sandbox):
+    project = sandbox["project"]
+    assert run_cli(["data", "synth", "--out", "data", *TINY], project, sandbox["env"]).returncode == 0
+    label = sorted((project / "data" / "labels" / "train").glob("*.txt"))[0]
+    label.write_text(label.read_text() + "3 0.5 0.5 0.2 0.2\n")
+    image = sorted((project / "data" / "images" / "val").glob("*.png"))[0]
+    image.write_bytes(image.read_bytes()[:50])
+    write_configs(project, "train: {epochs: 1, imgsz: 64}\n")
+    result = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, sandbox["env"])
+    lines = len(label.read_text().splitlines())
+    assert_refused(result, f"{label.name}:{lines}: class 3 >= nc 1", image.name, "2 problem(s)")
+    validate = run_cli(["data", "validate", "data"], project, sandbox["env"])
+    assert_refused(validate, f"{label.name}:{lines}:")
+
+
+@pytest.mark.parametrize(
+    ("baseline", "grid", "command", "fragments"),
+    [
+        ("train:\n  epochs: [3\n", None, "baseline", ["configs/baseline.yaml:", "unreadable YAML"]),
+        ("train: {epochs: 0}\n", None, "baseline", ["configs/baseline.yaml (train): 'epochs' must be > 0"]),
+        ("train: {imgsz: 100}\n", None, "baseline", ["'imgsz' must be a positive multiple of 32", "96"]),
+        ("train: {epochs: 1}\n", "grid: {epoch: [1, 2]}\n", "grid", ["configs/grid.yaml (grid): unknown grid key"]),
+        ("train: {epochs: 1}\n", "grid: {imgsz: [64, 70]}\n", "grid", ["'imgsz' must be a positive multiple"]),
+    ],
+)
+def test_bad_configs(sandbox, baseline, grid, command, fragments):
+    project = sandbox["project"]
+    write_configs(project, baseline, grid or "base: baseline.yaml\ngrid: {imgsz: [64]}\n")
+    result = run_cli(["train", command, "--config", f"configs/{command}.yaml"], project, sandbox["env"])
+    assert_refused(result, *fragments)
+
+
+def test_bad_cell_spec(sandbox):
+    write_configs(sandbox["project"], "train: {epochs: 1}\n")
+    result = run_cli(
+        ["train", "grid", "--config", "configs/grid.yaml", "--cell", "5/4"], sandbox["project"], sandbox["env"]
+    )
+    assert_refused(result, "--cell 5/4")
+
+
+def test_bad_campaign_variable(sandbox):
+    write_configs(sandbox["project"], "train: {epochs: 1}\n")
+    env = {**sandbox["env"], "YOLO_MLOPS_CAMPAIGN": "no spaces allowed"}
+    result = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], sandbox["project"], env)
+    assert_refused(result, "YOLO_MLOPS_CAMPAIGN=")
+
+
+def test_valid_dataset_passes_validation(sandbox):
+    project = sandbox["project"]
+    assert run_cli(["data", "synth", "--out", "data", *TINY], project, sandbox["env"]).returncode == 0
+    result = run_cli(["data", "validate", "data"], project, sandbox["env"])
+    assert result.returncode == 0, result.stderr
+    assert "valid (md5 " in result.stdout

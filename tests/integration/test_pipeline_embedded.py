@@ -1,0 +1,153 @@
+"""The real pipelines on a tiny dataset against the embedded stores (ZenML local store, MLflow sqlite).
+
+One module-scoped campaign: the baseline and a 2-cell grid (run as two CI-style shards), then the
+baseline again under a new campaign, which must be served from ZenML's cache.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import cli_env, run_cli
+from yolo_mlops.adapters import ultralytics_runtime
+from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri, file_sha256
+from yolo_mlops.data.validate import dataset_md5
+
+pytestmark = pytest.mark.integration
+
+CAMPAIGN = "test-campaign"
+BASELINE = "train:\n  epochs: 2\n  imgsz: 64\n  batch: 8\n  nbs: 8\n  seed: 0\n  device: cpu\n"
+GRID = "base: baseline.yaml\ngrid:\n  imgsz: [64, 96]\n"
+FINAL_METRICS = ("mAP50", "mAP50_95", "precision", "recall", "inference_ms")
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("campaign")
+    project, home, state = root / "project", root / "home", root / "state"
+    for folder in (project / "configs", home):
+        folder.mkdir(parents=True)
+    (project / "configs" / "baseline.yaml").write_text(BASELINE)
+    (project / "configs" / "grid.yaml").write_text(GRID)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", "-b", "feature-x"], cwd=project, check=True)
+    subprocess.run([*git, "add", "."], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "configs"], cwd=project, check=True)
+    network_log = root / "network.log"
+    env = cli_env(state, home, network_log, YOLO_MLOPS_CAMPAIGN=CAMPAIGN)
+    results = {
+        "synth": run_cli(
+            ["data", "synth", "--out", "data", "--train", "16", "--val", "8", "--size", "64"], project, env
+        ),
+        "baseline": run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, env),
+        "shard1": run_cli(["train", "grid", "--config", "configs/grid.yaml", "--cell", "1/2"], project, env),
+        "shard2": run_cli(["train", "grid", "--config", "configs/grid.yaml", "--cell", "2/2"], project, env),
+    }
+    rerun_env = {**env, "YOLO_MLOPS_CAMPAIGN": "test-rerun"}
+    results["rerun"] = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, rerun_env)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
+    return {
+        "project": project,
+        "home": home,
+        "state": state,
+        "network_log": network_log,
+        "results": results,
+        "commit": commit,
+        "client": MlflowClient(tracking_uri=embedded_tracking_uri(state)),
+    }
+
+
+def campaign_runs(campaign: dict, name: str) -> list:
+    client = campaign["client"]
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    return client.search_runs([experiment.experiment_id], filter_string=f"tags.campaign = '{name}'")
+
+
+def test_every_command_succeeds(campaign):
+    for name, result in campaign["results"].items():
+        assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def test_one_mlflow_run_per_pipeline_run_with_the_contract_tags(campaign):
+    runs = campaign_runs(campaign, CAMPAIGN)
+    assert len(runs) == 3
+    md5 = dataset_md5(campaign["project"] / "data")
+    by_kind = sorted((r.data.tags["pipeline"], r.data.tags.get("grid_cell")) for r in runs)
+    assert by_kind == [("baseline", None), ("grid", "1/2"), ("grid", "2/2")]
+    for run in runs:
+        tags = run.data.tags
+        assert run.info.status == "FINISHED"
+        assert tags["campaign"] == CAMPAIGN
+        assert tags["data_md5"] == md5
+        assert tags["git_commit"] == campaign["commit"]
+        assert tags["git_branch"] == "feature-x"
+        assert len(tags["weights_sha256"]) == 64
+        assert len(tags["zenml_run_id"]) == 36
+
+
+def test_params_final_metrics_and_per_epoch_history(campaign):
+    client = campaign["client"]
+    for run in campaign_runs(campaign, CAMPAIGN):
+        assert run.data.params["epochs"] == "2"
+        assert run.data.params["imgsz"] in {"64", "96"}
+        for name in FINAL_METRICS:
+            assert math.isfinite(run.data.metrics[name]), name
+        assert 0.0 <= run.data.metrics["mAP50"] <= 1.0
+        assert run.data.metrics["inference_ms"] > 0
+        history = client.get_metric_history(run.info.run_id, "metrics/mAP50B")
+        assert [m.step for m in history] == [1, 2]
+        assert len(client.get_metric_history(run.info.run_id, "train/box_loss")) == 2
+
+
+def test_logged_weights_match_their_hash_load_and_predict(campaign, tmp_path):
+    run = next(r for r in campaign_runs(campaign, CAMPAIGN) if r.data.tags["pipeline"] == "baseline")
+    local = Path(campaign["client"].download_artifacts(run.info.run_id, "weights/best.pt", str(tmp_path)))
+    assert file_sha256(local) == run.data.tags["weights_sha256"]
+    import ultralytics
+
+    image = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"  # shipped inside the package
+    assert ultralytics_runtime.predict_count(local, image, imgsz=64) >= 0
+
+
+def test_summary_artifacts_in_mlflow(campaign, tmp_path):
+    client = campaign["client"]
+    run = campaign_runs(campaign, CAMPAIGN)[0]
+    summary = Path(client.download_artifacts(run.info.run_id, "summary/summary.json", str(tmp_path)))
+    assert '"mAP50"' in summary.read_text()
+    assert (Path(client.download_artifacts(run.info.run_id, "summary/summary.md", str(tmp_path)))).read_text()
+
+
+def test_unchanged_rerun_retrains_nothing(campaign):
+    rerun = campaign["results"]["rerun"]
+    assert campaign_runs(campaign, "test-rerun") == []  # no new MLflow run: every training step came from cache
+    board = (campaign["state"] / "campaigns" / "test-rerun" / "leaderboard.txt").read_text()
+    row = board.splitlines()[3]
+    assert row.split()[1] == "baseline" and " yes " in f" {row} "
+    assert "Step train_yolo has started" not in rerun.stdout + rerun.stderr
+
+
+def test_leaderboard_files_and_plot(campaign):
+    out = campaign["state"] / "campaigns" / CAMPAIGN
+    assert (out / "leaderboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "grid 2/2" in (out / "leaderboard.txt").read_text()
+
+
+def test_network_harness_catches_a_lookup(tmp_path):
+    """Positive control: the same harness does record a non-loopback lookup."""
+    log = tmp_path / "net.log"
+    env = cli_env(tmp_path / "s", tmp_path, log)
+    probe = "import socket\ntry:\n    socket.getaddrinfo('example.org', 443)\nexcept OSError:\n    pass\n"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True)
+    assert "socket.getaddrinfo 'example.org'" in log.read_text()
+
+
+def test_training_stays_offline_and_out_of_home(campaign):
+    log = campaign["network_log"]
+    assert not log.exists() or log.read_text() == "", log.read_text()
+    assert sorted(p.relative_to(campaign["home"]) for p in campaign["home"].rglob("*")) == []
