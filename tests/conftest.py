@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from yolo_mlops.adapters.process_env import configure_process_env
+
+# The test process itself imports mlflow and ultralytics (to read runs, load weights): point their config
+# and caches into a scratch dir first, as the CLI does, so that nothing lands in $HOME.
+configure_process_env(Path(tempfile.mkdtemp(prefix="yolo-mlops-tests-")))
 
 REPO = Path(__file__).resolve().parents[1]
 NO_NETWORK = REPO / "tests" / "support" / "no_network"

@@ -46,7 +46,4 @@ def execute(planned: PlannedRun, dataset_dir: Path, settings: Settings, project_
     if run is None:
         raise RuntimeError(f"ZenML returned no pipeline run for {run_name}")
     summary = zenml_stack.step_output(run.id, "summarize_experiment", "summary")
-    summary = {**summary, "config": planned.name}
-    return LeaderboardRow.from_summary(
-        summary, planned.overrides_text, cached=zenml_stack.step_cached(run.id, "train_yolo")
-    )
+    return LeaderboardRow.from_summary(summary, planned.overrides_text)

@@ -34,10 +34,10 @@ def plot_metrics(rows: list[LeaderboardRow], path: Path, title: str) -> None:
         ax.bar(xs, [row.metrics[metric] for row in rows], width=width, label=metric)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
     ax.set_xticklabels([f"{r.config}\n{r.overrides}" for r in rows], fontsize=8)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.2)  # headroom for the legend above bars that reach 1.0
     ax.set_ylabel("val metric")
     ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8, ncol=len(PLOTTED_METRICS))
+    ax.legend(loc="upper center", fontsize=8, ncol=len(PLOTTED_METRICS))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -100,9 +100,20 @@ def test_params_final_metrics_and_per_epoch_history(campaign):
             assert math.isfinite(run.data.metrics[name]), name
         assert 0.0 <= run.data.metrics["mAP50"] <= 1.0
         assert run.data.metrics["inference_ms"] > 0
-        history = client.get_metric_history(run.info.run_id, "metrics/mAP50B")
+        # Per-epoch history lives in the run that trained the weights (a cached run points to it).
+        trained_in = run.data.tags["source_run_id"]
+        history = client.get_metric_history(trained_in, "metrics/mAP50B")
         assert [m.step for m in history] == [1, 2]
-        assert len(client.get_metric_history(run.info.run_id, "train/box_loss")) == 2
+        assert len(client.get_metric_history(trained_in, "train/box_loss")) == 2
+
+
+def test_grid_cell_equal_to_the_baseline_reuses_its_training(campaign):
+    runs = {(r.data.tags["pipeline"], r.data.tags.get("grid_cell")): r for r in campaign_runs(campaign, CAMPAIGN)}
+    baseline, same, other = runs[("baseline", None)], runs[("grid", "1/2")], runs[("grid", "2/2")]
+    assert same.data.params["imgsz"] == baseline.data.params["imgsz"] == "64"
+    assert same.data.tags["cached"] == "true" and same.data.tags["source_run_id"] == baseline.info.run_id
+    assert other.data.tags["cached"] == "false" and other.data.tags["source_run_id"] == other.info.run_id
+    assert other.data.tags["weights_sha256"] != baseline.data.tags["weights_sha256"]
 
 
 def test_logged_weights_match_their_hash_load_and_predict(campaign, tmp_path):
@@ -123,13 +134,19 @@ def test_summary_artifacts_in_mlflow(campaign, tmp_path):
     assert (Path(client.download_artifacts(run.info.run_id, "summary/summary.md", str(tmp_path)))).read_text()
 
 
-def test_unchanged_rerun_retrains_nothing(campaign):
+def test_unchanged_rerun_retrains_nothing_but_is_recorded(campaign):
     rerun = campaign["results"]["rerun"]
-    assert campaign_runs(campaign, "test-rerun") == []  # no new MLflow run: every training step came from cache
-    board = (campaign["state"] / "campaigns" / "test-rerun" / "leaderboard.txt").read_text()
-    row = board.splitlines()[3]
-    assert row.split()[1] == "baseline" and " yes " in f" {row} "
     assert "Step train_yolo has started" not in rerun.stdout + rerun.stderr
+    (original,) = [r for r in campaign_runs(campaign, CAMPAIGN) if r.data.tags["pipeline"] == "baseline"]
+    (cached,) = campaign_runs(campaign, "test-rerun")  # the new campaign still has its own MLflow run
+    assert cached.data.tags["cached"] == "true" and original.data.tags["cached"] == "false"
+    assert cached.data.tags["source_run_id"] == original.info.run_id == original.data.tags["source_run_id"]
+    assert cached.data.tags["weights_sha256"] == original.data.tags["weights_sha256"]
+    assert {k: cached.data.metrics[k] for k in FINAL_METRICS} == {k: original.data.metrics[k] for k in FINAL_METRICS}
+    assert cached.data.params == original.data.params
+    board = (campaign["state"] / "campaigns" / "test-rerun" / "leaderboard.txt").read_text()
+    row = board.splitlines()[3].split()
+    assert row[1] == "baseline" and "yes" in row
 
 
 def test_leaderboard_files_and_plot(campaign):

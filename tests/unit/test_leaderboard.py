@@ -13,6 +13,12 @@ def test_rank_best_first_nan_last_stable_ties():
     assert [r.config for r in rank(rows)] == ["c", "a", "d", "b"]
 
 
+def test_rank_breaks_map50_ties_with_map50_95():
+    low, high = row("low", 0.99), row("high", 0.99)
+    high.metrics["mAP50_95"] = 0.9
+    assert [r.config for r in rank([low, high])] == ["high", "low"]
+
+
 def test_render_table_has_header_and_rows_in_rank_order():
     text = render_leaderboard([row("baseline", 0.4), row("grid 1/4", 0.7, cached=True)], "demo")
     lines = text.splitlines()
@@ -30,9 +36,10 @@ def test_summary_from_step_output():
         "metrics": {"mAP50": 0.75, "mAP50_95": 0.5, "precision": 1.0, "recall": math.nan, "inference_ms": 2.0},
         "train_seconds": 9.5,
         "mlflow_run_id": "r1",
+        "cached": True,
         "params": {"epochs": 3},
     }
-    r = LeaderboardRow.from_summary(summary, "epochs=3", cached=True)
+    r = LeaderboardRow.from_summary(summary, "epochs=3")
     assert r.metrics["mAP50"] == 0.75 and r.cached and r.mlflow_run_id == "r1"
     md = render_run_summary(summary)
     assert md.startswith("# grid 2/4")

@@ -73,7 +73,14 @@ def train(params: TrainParams, data_yaml: Path, out_dir: Path, on_epoch: EpochCa
     device = resolve_device(params.device, cuda_device_count())
     model = YOLO(params.model)
     if on_epoch is not None:
-        model.add_callback("on_fit_epoch_end", lambda trainer: on_epoch(trainer.epoch + 1, _epoch_metrics(trainer)))
+
+        def report_epoch(trainer: Any) -> None:
+            # Ultralytics fires this once more after training, for the final validation of best.pt
+            # (trainer.epoch == epochs by then); that is not an epoch.
+            if trainer.epoch < trainer.epochs:
+                on_epoch(trainer.epoch + 1, _epoch_metrics(trainer))
+
+        model.add_callback("on_fit_epoch_end", report_epoch)
     started = time.perf_counter()
     model.train(
         data=str(data_yaml),

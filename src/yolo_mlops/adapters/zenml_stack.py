@@ -78,9 +78,3 @@ def step_output(run_id: Any, step_name: str, output_name: str) -> Any:
     outputs = run.steps[step_name].outputs[output_name]
     artifact = outputs[0] if isinstance(outputs, list) else outputs
     return artifact.load()
-
-
-def step_cached(run_id: Any, step_name: str) -> bool:
-    from zenml.enums import ExecutionStatus
-
-    return Client().get_pipeline_run(run_id).steps[step_name].status == ExecutionStatus.CACHED

@@ -19,23 +19,22 @@ class LeaderboardRow:
     mlflow_run_id: str
 
     @classmethod
-    def from_summary(cls, summary: dict[str, Any], overrides: str, cached: bool) -> LeaderboardRow:
+    def from_summary(cls, summary: dict[str, Any], overrides: str) -> LeaderboardRow:
         return cls(
             config=summary["config"],
             overrides=overrides,
             metrics={k: float(summary["metrics"][k]) for k in METRIC_COLUMNS},
             train_seconds=float(summary["train_seconds"]),
-            cached=cached,
+            cached=bool(summary["cached"]),
             mlflow_run_id=summary["mlflow_run_id"],
         )
 
 
-def rank(rows: list[LeaderboardRow], metric: str = "mAP50") -> list[LeaderboardRow]:
-    """Best first; NaN scores last; ties keep their input order (baseline, then grid order)."""
+def rank(rows: list[LeaderboardRow], metrics: tuple[str, ...] = ("mAP50", "mAP50_95")) -> list[LeaderboardRow]:
+    """Best first by each metric in turn (later ones break ties); NaN counts as worst; full ties keep input order."""
 
-    def key(row: LeaderboardRow) -> float:
-        value = row.metrics[metric]
-        return -value if math.isfinite(value) else math.inf
+    def key(row: LeaderboardRow) -> tuple[float, ...]:
+        return tuple(-row.metrics[m] if math.isfinite(row.metrics[m]) else math.inf for m in metrics)
 
     return sorted(rows, key=key)
 

@@ -1,15 +1,17 @@
-"""Step: score the trained weights on the val split under the metric names the gate reads."""
+"""Step: score the trained weights on the val split under the metric names the gate reads.
+
+The metrics are logged to MLflow by summarize_experiment, which runs for every pipeline run."""
 
 from pathlib import Path
 from typing import Annotated, Any
 
 from zenml import step
 
-from yolo_mlops.adapters import mlflow_tracking, ultralytics_runtime
+from yolo_mlops.adapters import ultralytics_runtime
 from yolo_mlops.core.train_params import parse_train_params
 
 
-@step(experiment_tracker=True)
+@step
 def evaluate_model(model_dir: Path, data_yaml: str, params: dict[str, Any]) -> Annotated[dict[str, float], "metrics"]:
     train_params = parse_train_params(params, "evaluate_model params")
     metrics = ultralytics_runtime.evaluate(
@@ -19,5 +21,4 @@ def evaluate_model(model_dir: Path, data_yaml: str, params: dict[str, Any]) -> A
         batch=train_params.batch,
         device=train_params.device,
     )
-    mlflow_tracking.log_metrics(metrics)
     return metrics

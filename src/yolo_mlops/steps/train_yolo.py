@@ -14,6 +14,7 @@ from yolo_mlops.runtime import current_settings
 def train_yolo(
     data_yaml: str, data_md5: str, params: dict[str, Any]
 ) -> tuple[Annotated[Path, "model_dir"], Annotated[dict[str, Any], "training"]]:
+    """`data_md5` is an input for the cache key: the same data.yaml path over changed data must retrain."""
     train_params = parse_train_params(params, "train_yolo params")
     run_id = zenml_stack.current_run_id()
     out_dir = current_settings().state_dir / "ultralytics-runs" / run_id
@@ -25,14 +26,11 @@ def train_yolo(
         on_epoch=lambda epoch, metrics: mlflow_tracking.log_metrics(metrics, step=epoch),
     )
     weights_sha256 = mlflow_tracking.file_sha256(result.best_weights)
-    mlflow_tracking.set_tags(
-        {"data_md5": data_md5, "weights_sha256": weights_sha256, "zenml_run_id": run_id, "device": result.device}
-    )
     mlflow_tracking.log_metrics({"train_seconds": result.seconds})
     mlflow_tracking.log_file(result.best_weights, "weights")
     training = {
         "mlflow_run_id": mlflow_tracking.active_run_id(),
-        "zenml_run_id": run_id,
+        "train_zenml_run_id": run_id,
         "weights_sha256": weights_sha256,
         "train_seconds": round(result.seconds, 2),
         "device": result.device,
