@@ -30,7 +30,9 @@ def prepare_tracking(settings: Settings) -> str:
     return tracking_uri
 
 
-def execute(planned: PlannedRun, dataset_dir: Path, settings: Settings, project_dir: Path) -> LeaderboardRow:
+def execute(
+    planned: PlannedRun, dataset_dir: Path, settings: Settings, project_dir: Path, model_name: str
+) -> LeaderboardRow:
     """Run one training pipeline; cached steps are reused, so an unchanged config retrains nothing."""
     from yolo_mlops.pipelines.training import training_pipeline
 
@@ -41,7 +43,9 @@ def execute(planned: PlannedRun, dataset_dir: Path, settings: Settings, project_
     run_name = f"{planned.pipeline}{cell}-{settings.campaign}-{secrets.token_hex(3)}"
     print(f"==> {planned.name} {planned.overrides_text} (ZenML run {run_name})", flush=True)
     run = training_pipeline.with_options(
-        run_name=run_name, settings=zenml_stack.tracker_settings(settings.experiment_name, tags)
+        run_name=run_name,
+        settings=zenml_stack.tracker_settings(settings.experiment_name, tags),
+        model=zenml_stack.model_config(model_name),
     )(dataset_dir=str(dataset_dir.resolve()), params=planned.params.to_dict(), config_name=planned.name)
     if run is None:
         raise RuntimeError(f"ZenML returned no pipeline run for {run_name}")

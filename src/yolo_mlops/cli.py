@@ -74,7 +74,10 @@ def _check_dataset(dataset: Path, dvc_file: Path) -> str:
     return md5
 
 
-def _run_campaign(planned: list, dataset: Path, dvc_file: Path, title: str) -> int:
+def _run_campaign(planned: list, dataset: Path, dvc_file: Path, title: str, registry_config: Path) -> int:
+    from yolo_mlops.config import load_registry
+
+    model_name = load_registry(registry_config).model_name
     settings = _settings_and_env()
     md5 = _check_dataset(dataset, dvc_file)
     if not planned:
@@ -86,7 +89,7 @@ def _run_campaign(planned: list, dataset: Path, dvc_file: Path, title: str) -> i
 
     print(f"campaign {settings.campaign}: {len(planned)} run(s) on {dataset} (md5 {md5})", flush=True)
     prepare_tracking(settings)
-    rows = [execute(p, dataset, settings, Path.cwd()) for p in planned]
+    rows = [execute(p, dataset, settings, Path.cwd(), model_name) for p in planned]
     out_dir = settings.state_dir / "campaigns" / settings.campaign
     print(write_leaderboard(rows, f"{title} — campaign {settings.campaign}", out_dir))
     print(f"leaderboard and plot: {out_dir}/leaderboard.{{txt,json,png}}")
@@ -96,14 +99,14 @@ def _run_campaign(planned: list, dataset: Path, dvc_file: Path, title: str) -> i
 def cmd_train_baseline(args: argparse.Namespace) -> int:
     from yolo_mlops.planning import plan_baseline
 
-    return _run_campaign(plan_baseline(args.config), args.data, args.dvc_file, "baseline")
+    return _run_campaign(plan_baseline(args.config), args.data, args.dvc_file, "baseline", args.registry)
 
 
 def cmd_train_grid(args: argparse.Namespace) -> int:
     from yolo_mlops.planning import plan_grid
 
     title = "grid" if args.cell is None else f"grid shard {args.cell}"
-    return _run_campaign(plan_grid(args.config, args.cell), args.data, args.dvc_file, title)
+    return _run_campaign(plan_grid(args.config, args.cell), args.data, args.dvc_file, title, args.registry)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -115,7 +118,78 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         print(f"no dataset at {args.data}: generating the embedded synthetic one", flush=True)
         synthesize(args.data)
-    return _run_campaign(planned, args.data, args.dvc_file, "demo leaderboard")
+    code = _run_campaign(planned, args.data, args.dvc_file, "demo leaderboard", args.registry)
+    if code:
+        return code
+    args.baseline, args.grid, args.campaign, args.dry_run = (
+        args.configs / "baseline.yaml",
+        args.configs / "grid.yaml",
+        None,
+        False,
+    )
+    gate_code = cmd_gate(args)
+    # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
+    return 0 if gate_code in (0, 3) else gate_code
+
+
+# ---- gate and alias moves ---------------------------------------------------------------------------
+
+
+def _gate(args: argparse.Namespace):
+    """Settings, policy and a ready Gate (configs read before anything touches a service)."""
+    from yolo_mlops.config import load_gate_policy, load_registry
+
+    policy = load_gate_policy(args.policy)
+    registry_config = load_registry(args.registry)
+    if getattr(args, "stage_transition", False):
+        from dataclasses import replace
+
+        registry_config = replace(registry_config, mlflow_stage_transition=True)
+    settings = _settings_and_env()
+    from yolo_mlops.campaign import prepare_tracking
+    from yolo_mlops.gate import Gate
+
+    return settings, Gate(settings, prepare_tracking(settings), policy, registry_config)
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from yolo_mlops.config import expected_configs
+
+    expected = expected_configs(args.baseline, args.grid)
+    settings, gate = _gate(args)
+    from yolo_mlops.gate import GateRequest
+
+    campaign = args.campaign or settings.campaign
+    out_dir = args.out or settings.state_dir / "campaigns" / campaign / "gate"
+    report = gate.run(GateRequest(campaign, expected, args.data, promote=not args.dry_run, out_dir=out_dir))
+    print(f"gate: {report['outcome']} — {report['reason']}")
+    for verdict in report["verdicts"]:
+        print(f"  [{'pass' if verdict['passed'] else 'FAIL'}] {verdict['rule']}: {verdict['detail']}")
+    if report["alias_moved"]:
+        print(f"  {report['model']}@{report['alias']} -> version {report['model_version']}")
+    print(f"reports: {out_dir}/{{gate_report.json,gate_report.md,gate_junit.xml,gate.env,ledger.json}}")
+    return int(report["exit_code"])
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    _, gate = _gate(args)
+    result = gate.promote(args.source, args.target)
+    if result["moved"]:
+        print(
+            f"{gate.config.model_name}@{args.target} -> version {result['version']} (ledger #{result['entry']['seq']})"
+        )
+    else:
+        print(f"nothing to do: {result['reason']}")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    _, gate = _gate(args)
+    result = gate.rollback(args.alias)
+    target = f"version {result['to']}" if result["to"] else "no version (alias removed)"
+    seq = result["entry"]["seq"]
+    print(f"{gate.config.model_name}@{args.alias}: version {result['from']} -> {target} (ledger #{seq})")
+    return 0
 
 
 # ---- parser -----------------------------------------------------------------------------------------
@@ -124,6 +198,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset directory (default: data)")
     parser.add_argument("--dvc-file", type=Path, default=DEFAULT_DVC_FILE, help="DVC file tracking it")
+    _add_registry_arg(parser)
+
+
+def _add_registry_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", type=Path, default=Path("configs/registry.yaml"), help="registry config")
+
+
+def _add_gate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", type=Path, default=Path("configs/gate.yaml"), help="gate policy")
+    parser.add_argument(
+        "--stage-transition", action="store_true", help="also perform MLflow's deprecated stage transition"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +250,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo = groups.add_parser("demo", help="embedded end-to-end run: data, baseline, grid, leaderboard")
     demo.add_argument("--configs", type=Path, default=Path("configs/cpu"), help="folder with baseline/grid.yaml")
     _add_data_args(demo)
+    demo.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    _add_gate_args(demo)
     demo.set_defaults(func=cmd_demo)
+
+    gate = groups.add_parser("gate", help="decide on a campaign's runs; promote the best to staging if it earns it")
+    gate.add_argument("--campaign", help="campaign id (default: YOLO_MLOPS_CAMPAIGN, CI_PIPELINE_ID)")
+    gate.add_argument("--baseline", type=Path, default=Path("configs/baseline.yaml"), help="for the expected runs")
+    gate.add_argument("--grid", type=Path, default=Path("configs/grid.yaml"), help="for the expected runs")
+    gate.add_argument("--data", type=Path, default=DEFAULT_DATA, help="current data, to re-score the champion")
+    gate.add_argument("--dry-run", action="store_true", help="decide and report; change nothing")
+    gate.add_argument("--out", type=Path, help="report folder (default: <state>/campaigns/<campaign>/gate)")
+    _add_gate_args(gate)
+    _add_registry_arg(gate)
+    gate.set_defaults(func=cmd_gate)
+
+    promote = groups.add_parser("promote", help="point one alias at the version behind another")
+    promote.add_argument("--from", dest="source", default="staging")
+    promote.add_argument("--to", dest="target", default="production")
+    _add_gate_args(promote)
+    _add_registry_arg(promote)
+    promote.set_defaults(func=cmd_promote)
+
+    rollback = groups.add_parser("rollback", help="move an alias back to its previous version (from the ledger)")
+    rollback.add_argument("--alias", required=True, choices=["staging", "production"])
+    _add_gate_args(rollback)
+    _add_registry_arg(rollback)
+    rollback.set_defaults(func=cmd_rollback)
     return parser
 
 

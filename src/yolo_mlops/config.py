@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from yolo_mlops.core.errors import ConfigError
+from yolo_mlops.core.gate import GatePolicy, parse_policy
 from yolo_mlops.core.grid import GridCell, expand_grid, parse_axes
 from yolo_mlops.core.train_params import TrainParams, parse_train_params
 
@@ -59,3 +60,45 @@ def load_grid(path: Path) -> GridConfig:
         raise ConfigError(f"{path}: unknown top-level key {unknown[0]!r}; a grid config holds 'base' and 'grid'.")
     axes = parse_axes(_section(content, "grid", path), f"{path} (grid)")
     return GridConfig(path=path, base_path=base_path, base=base, cells=expand_grid(base, axes, f"{path} (grid)"))
+
+
+def load_gate_policy(path: Path) -> GatePolicy:
+    """`gate:` of configs/gate.yaml."""
+    return parse_policy(_section(read_yaml_mapping(path), "gate", path), f"{path} (gate)")
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    model_name: str = "yolo_tiny_person"
+    staging_alias: str = "staging"
+    production_alias: str = "production"
+    mlflow_stage_transition: bool = False
+
+
+def load_registry(path: Path) -> RegistryConfig:
+    """`registry:` of configs/registry.yaml."""
+    raw = _section(read_yaml_mapping(path), "registry", path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'registry' must be a mapping.")
+    allowed = set(RegistryConfig.__dataclass_fields__)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown registry key {unknown[0]!r}; allowed keys are {', '.join(sorted(allowed))}."
+        )
+    config = RegistryConfig(**raw)
+    for key in ("model_name", "staging_alias", "production_alias"):
+        value = getattr(config, key)
+        if not isinstance(value, str) or not value.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError(f"{path}: registry.{key} must be a name of letters, digits, '_' or '-', got {value!r}.")
+    if not isinstance(config.mlflow_stage_transition, bool):
+        raise ConfigError(f"{path}: registry.mlflow_stage_transition must be true or false.")
+    return config
+
+
+def expected_configs(baseline: Path | None, grid: Path | None) -> list[str]:
+    """The config names a complete campaign has: "baseline" and "grid I/N" for each cell."""
+    names = ["baseline"] if baseline is not None else []
+    if grid is not None:
+        names += [f"grid {cell.label}" for cell in load_grid(grid).cells]
+    return names

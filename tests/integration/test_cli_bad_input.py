@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 TINY = ["--train", "4", "--val", "2", "--size", "64"]
 
@@ -14,6 +14,7 @@ def write_configs(project: Path, baseline: str, grid: str = "base: baseline.yaml
     configs.mkdir(exist_ok=True)
     (configs / "baseline.yaml").write_text(baseline)
     (configs / "grid.yaml").write_text(grid)
+    (configs / "registry.yaml").write_text((REPO / "configs" / "registry.yaml").read_text())
 
 
 def assert_refused(result, *fragments: str) -> None:
@@ -70,6 +71,13 @@ def test_bad_cell_spec(sandbox):
         ["train", "grid", "--config", "configs/grid.yaml", "--cell", "5/4"], sandbox["project"], sandbox["env"]
     )
     assert_refused(result, "--cell 5/4")
+
+
+def test_missing_registry_config(sandbox):
+    write_configs(sandbox["project"], "train: {epochs: 1}\n")
+    (sandbox["project"] / "configs" / "registry.yaml").unlink()
+    result = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], sandbox["project"], sandbox["env"])
+    assert_refused(result, "configs/registry.yaml: config file not found")
 
 
 def test_bad_campaign_variable(sandbox):

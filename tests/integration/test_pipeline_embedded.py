@@ -14,52 +14,26 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import cli_env, run_cli
+from tests.conftest import CAMPAIGN, cli_env, run_cli
 from yolo_mlops.adapters import ultralytics_runtime
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri, file_sha256
 from yolo_mlops.data.validate import dataset_md5
 
 pytestmark = pytest.mark.integration
 
-CAMPAIGN = "test-campaign"
-BASELINE = "train:\n  epochs: 2\n  imgsz: 64\n  batch: 8\n  nbs: 8\n  seed: 0\n  device: cpu\n"
-GRID = "base: baseline.yaml\ngrid:\n  imgsz: [64, 96]\n"
 FINAL_METRICS = ("mAP50", "mAP50_95", "precision", "recall", "inference_ms")
 
 
 @pytest.fixture(scope="module")
-def campaign(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("campaign")
-    project, home, state = root / "project", root / "home", root / "state"
-    for folder in (project / "configs", home):
-        folder.mkdir(parents=True)
-    (project / "configs" / "baseline.yaml").write_text(BASELINE)
-    (project / "configs" / "grid.yaml").write_text(GRID)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q", "-b", "feature-x"], cwd=project, check=True)
-    subprocess.run([*git, "add", "."], cwd=project, check=True)
-    subprocess.run([*git, "commit", "-qm", "configs"], cwd=project, check=True)
-    network_log = root / "network.log"
-    env = cli_env(state, home, network_log, YOLO_MLOPS_CAMPAIGN=CAMPAIGN)
-    results = {
-        "synth": run_cli(
-            ["data", "synth", "--out", "data", "--train", "16", "--val", "8", "--size", "64"], project, env
-        ),
-        "baseline": run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, env),
-        "shard1": run_cli(["train", "grid", "--config", "configs/grid.yaml", "--cell", "1/2"], project, env),
-        "shard2": run_cli(["train", "grid", "--config", "configs/grid.yaml", "--cell", "2/2"], project, env),
-    }
+def campaign(tiny_campaign) -> dict:
+    """The session's tiny campaign, plus the baseline run again under a new campaign (served from cache)."""
+    project, env = tiny_campaign["project"], tiny_campaign["env"]
     rerun_env = {**env, "YOLO_MLOPS_CAMPAIGN": "test-rerun"}
-    results["rerun"] = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, rerun_env)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
+    rerun = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, rerun_env)
     return {
-        "project": project,
-        "home": home,
-        "state": state,
-        "network_log": network_log,
-        "results": results,
-        "commit": commit,
-        "client": MlflowClient(tracking_uri=embedded_tracking_uri(state)),
+        **tiny_campaign,
+        "results": {**tiny_campaign["results"], "rerun": rerun},
+        "client": MlflowClient(tracking_uri=embedded_tracking_uri(tiny_campaign["state"])),
     }
 
 

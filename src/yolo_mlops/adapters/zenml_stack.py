@@ -78,3 +78,23 @@ def step_output(run_id: Any, step_name: str, output_name: str) -> Any:
     outputs = run.steps[step_name].outputs[output_name]
     artifact = outputs[0] if isinstance(outputs, list) else outputs
     return artifact.load()
+
+
+def model_config(model_name: str) -> Any:
+    """Links each pipeline run to a version of the ZenML model of the registered model's name."""
+    from zenml import Model
+
+    return Model(name=model_name)
+
+
+def set_model_stage(zenml_run_id: str, stage: str) -> str:
+    """Put the ZenML model version of a pipeline run into `stage` (the previous holder is archived).
+
+    Returns the model version's name. Raises RuntimeError when the run has no model version.
+    """
+    run = Client().get_pipeline_run(zenml_run_id)
+    version = run.model_version
+    if version is None:
+        raise RuntimeError(f"ZenML pipeline run {zenml_run_id} is linked to no model version")
+    version.set_stage(stage, force=True)
+    return str(version.name)

@@ -1,0 +1,217 @@
+"""MLflow adapter for the gate: campaign runs as candidates, the model registry, aliases and the ledger."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from yolo_mlops.core.gate import Candidate
+
+LEDGER_TAG_PREFIX = "ledger."
+WEIGHTS_ARTIFACT_DIR = "weights"
+
+
+class RegistryError(RuntimeError):
+    """The tracking server or registry could not be read or written."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    run_id: str
+    tags: dict[str, str]
+    source: str
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else math.nan
+
+
+class Registry:
+    """One tracking URI, one experiment, one registered model."""
+
+    def __init__(self, tracking_uri: str, experiment_name: str, model_name: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.experiment_name = experiment_name
+        self.model_name = model_name
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MlflowException as exc:
+            raise RegistryError(f"MLflow at {self.tracking_uri}: {what} failed: {exc.message}") from None
+        except OSError as exc:  # connection refused, DNS, disk
+            raise RegistryError(f"MLflow at {self.tracking_uri}: {what} failed: {exc}") from None
+
+    # ---- runs ---------------------------------------------------------------------------------------
+
+    def experiment_id(self) -> str | None:
+        experiment = self._call("reading the experiment", self.client.get_experiment_by_name, self.experiment_name)
+        return experiment.experiment_id if experiment else None
+
+    def campaign_candidates(self, campaign: str) -> list[Candidate]:
+        """The campaign's training runs, found with a server-side tag filter (never a whole-experiment listing)."""
+        experiment_id = self.experiment_id()
+        if experiment_id is None:
+            return []
+        runs = self._call(
+            "searching the campaign's runs",
+            self.client.search_runs,
+            [experiment_id],
+            filter_string=f"tags.campaign = '{campaign}'",
+            max_results=1000,
+        )
+        return [self._candidate(run) for run in runs if run.data.tags.get("pipeline") in ("baseline", "grid")]
+
+    @staticmethod
+    def _candidate(run: Any) -> Candidate:
+        tags, params = run.data.tags, run.data.params
+        config = "baseline" if tags.get("pipeline") == "baseline" else f"grid {tags.get('grid_cell', '?')}"
+        return Candidate(
+            run_id=run.info.run_id,
+            config=config,
+            status=run.info.status,
+            metrics={k: _number(v) for k, v in run.data.metrics.items()},
+            imgsz=int(params.get("imgsz", 0) or 0),
+            start_time=int(run.info.start_time or 0),
+            data_md5=tags.get("data_md5", ""),
+            weights_sha256=tags.get("weights_sha256", ""),
+            source_run_id=tags.get("source_run_id", run.info.run_id),
+        )
+
+    def download_weights(self, run_id: str, dst: Path) -> Path:
+        dst.mkdir(parents=True, exist_ok=True)
+        local = self._call(
+            "downloading weights", self.client.download_artifacts, run_id, f"{WEIGHTS_ARTIFACT_DIR}/best.pt", str(dst)
+        )
+        return Path(local)
+
+    def start_decision_run(self, campaign: str, tags: dict[str, str]) -> str:
+        """The gate's own MLflow run: its id is the decision id; reports and the ledger land there."""
+        experiment_id = self.experiment_id()
+        if experiment_id is None:
+            raise RegistryError(f"experiment {self.experiment_name!r} does not exist at {self.tracking_uri}")
+        run = self._call(
+            "creating the decision run",
+            self.client.create_run,
+            experiment_id,
+            run_name=f"gate-{campaign}",
+            tags={"pipeline": "gate", "gated_campaign": campaign, **tags},
+        )
+        return run.info.run_id
+
+    def finish_decision_run(self, run_id: str, files: list[Path], status: str = "FINISHED") -> None:
+        for path in files:
+            self._call("logging a report", self.client.log_artifact, run_id, str(path), "gate")
+        self._call("closing the decision run", self.client.set_terminated, run_id, status)
+
+    # ---- registry -----------------------------------------------------------------------------------
+
+    def ensure_model(self) -> None:
+        try:
+            self.client.get_registered_model(self.model_name)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise RegistryError(
+                    f"MLflow at {self.tracking_uri}: reading the registry failed: {exc.message}"
+                ) from None
+            self._call("creating the registered model", self.client.create_registered_model, self.model_name)
+
+    def _info(self, version: Any) -> VersionInfo:
+        return VersionInfo(str(version.version), version.run_id or "", dict(version.tags or {}), version.source or "")
+
+    def alias_version(self, alias: str) -> VersionInfo | None:
+        try:
+            return self._info(self.client.get_model_version_by_alias(self.model_name, alias))
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise RegistryError(
+                f"MLflow at {self.tracking_uri}: reading alias {alias!r} failed: {exc.message}"
+            ) from None
+        except OSError as exc:
+            raise RegistryError(f"MLflow at {self.tracking_uri}: reading alias {alias!r} failed: {exc}") from None
+
+    def get_version(self, version: str) -> VersionInfo:
+        return self._info(
+            self._call(f"reading version {version}", self.client.get_model_version, self.model_name, version)
+        )
+
+    def version_with_weights(self, weights_sha256: str) -> VersionInfo | None:
+        """An existing version holding these weights: re-gating must not register them twice."""
+        found = self._call(
+            "searching model versions",
+            self.client.search_model_versions,
+            f"name = '{self.model_name}' and tags.weights_sha256 = '{weights_sha256}'",
+        )
+        return self._info(min(found, key=lambda v: int(v.version))) if found else None
+
+    def register(self, source_run_id: str, tags: dict[str, str]) -> VersionInfo:
+        run = self._call("reading the winning run", self.client.get_run, source_run_id)
+        version = self._call(
+            "registering the model version",
+            self.client.create_model_version,
+            self.model_name,
+            source=f"{run.info.artifact_uri}/{WEIGHTS_ARTIFACT_DIR}",
+            run_id=source_run_id,
+            tags=tags,
+        )
+        return self._info(version)
+
+    def delete_version(self, version: str) -> None:
+        self._call(f"deleting version {version}", self.client.delete_model_version, self.model_name, version)
+
+    def set_alias(self, alias: str, version: str | None) -> None:
+        if version is None:
+            self._call(f"deleting alias {alias!r}", self.client.delete_registered_model_alias, self.model_name, alias)
+        else:
+            self._call(
+                f"moving alias {alias!r}", self.client.set_registered_model_alias, self.model_name, alias, version
+            )
+
+    def transition_stage(self, version: str, stage: str) -> None:
+        """The deprecated MLflow stage, for users of old UIs (opt-in)."""
+        self._call(
+            "the stage transition", self.client.transition_model_version_stage, self.model_name, version, stage.title()
+        )
+
+    # ---- ledger -------------------------------------------------------------------------------------
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """Every alias move, oldest first, from the registered model's tags."""
+        try:
+            model = self.client.get_registered_model(self.model_name)
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                return []
+            raise RegistryError(f"MLflow at {self.tracking_uri}: reading the ledger failed: {exc.message}") from None
+        entries = [json.loads(v) for k, v in (model.tags or {}).items() if k.startswith(LEDGER_TAG_PREFIX)]
+        return sorted(entries, key=lambda entry: entry["seq"])
+
+    def append_ledger(self, entry: dict[str, Any]) -> dict[str, Any]:
+        seq = max((e["seq"] for e in self.ledger()), default=0) + 1
+        entry = {"seq": seq, **entry}
+        self._call(
+            "writing the ledger",
+            self.client.set_registered_model_tag,
+            self.model_name,
+            f"{LEDGER_TAG_PREFIX}{seq:06d}",
+            json.dumps(entry, sort_keys=True, separators=(",", ":")),
+        )
+        return entry
+
+
+def load_model_weights_uri(tracking_uri: str, model_uri: str, dst: Path) -> Path:
+    """Download `models:/<name>@alias` (or /version) and return the weights file in it."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(dst)))
+    return local / "best.pt" if local.is_dir() else local

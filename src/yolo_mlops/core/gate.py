@@ -1,0 +1,379 @@
+"""The promotion gate's policy (pure): candidates + champion → a decision with a verdict per rule.
+
+Modelled on TFX's Evaluator "blessing" (value thresholds + change thresholds against the last blessed
+model, the first model stamped explicitly) and MLflow's MetricThreshold. Fail closed: missing evidence
+is never a reason to promote; it is a decision that could not be made.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from yolo_mlops.core.errors import ConfigError
+
+HIGHER, LOWER = "higher", "lower"
+DEFAULT_DIRECTIONS = {
+    "mAP50": HIGHER,
+    "mAP50_95": HIGHER,
+    "precision": HIGHER,
+    "recall": HIGHER,
+    "inference_ms": LOWER,
+}
+# Tie-break keys that are not metrics: smaller image size first, then the earliest run.
+_NON_METRIC_KEYS = ("imgsz", "start_time")
+
+
+class Outcome(StrEnum):
+    PROMOTE = "promote"  # better than the champion by the required margin
+    FIRST_MODEL = "first_model"  # no champion yet: the best candidate passing every floor, stamped explicitly
+    ALREADY_CHAMPION = "already_champion"  # the best candidate's weights are the champion's: nothing to do
+    KEEP_CHAMPION = "keep_champion"  # rejected by policy
+    NO_DECISION = "no_decision"  # missing or broken evidence: fail closed
+
+    @property
+    def exit_code(self) -> int:
+        return {Outcome.KEEP_CHAMPION: 3, Outcome.NO_DECISION: 4}.get(self, 0)
+
+    @property
+    def moves_alias(self) -> bool:
+        return self in (Outcome.PROMOTE, Outcome.FIRST_MODEL)
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    primary_metric: str = "mAP50"
+    directions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DIRECTIONS))
+    floors: dict[str, float] = field(default_factory=dict)
+    min_abs_improvement: float = 0.0
+    min_rel_improvement: float = 0.0
+    tie_break: tuple[str, ...] = ("inference_ms", "imgsz", "start_time")
+    require_complete: bool = True
+
+    @property
+    def required_metrics(self) -> tuple[str, ...]:
+        return tuple(self.directions)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One finished (or not) MLflow run of the campaign."""
+
+    run_id: str
+    config: str  # "baseline" or "grid 2/4"
+    status: str  # MLflow run status: FINISHED, FAILED, RUNNING, KILLED
+    metrics: dict[str, float]
+    imgsz: int
+    start_time: int
+    data_md5: str
+    weights_sha256: str
+    source_run_id: str  # the run that trained (and holds) the weights
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model behind the staging alias, with the metrics it is compared on."""
+
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    data_md5: str
+    weights_sha256: str
+    rescored_from_md5: str | None = None  # set when re-scored on the current data
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str
+    verdicts: tuple[Verdict, ...]
+    ranking: tuple[Candidate, ...] = ()
+    winner: Candidate | None = None
+    champion: Champion | None = None
+
+
+# ---- policy parsing ---------------------------------------------------------------------------------
+
+
+def parse_policy(raw: Any, source: str) -> GatePolicy:
+    """The `gate:` section of configs/gate.yaml."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the gate policy must be a mapping.")
+    known = {"primary_metric", "directions", "floors", "min_improvement", "tie_break", "require_complete"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown gate key {unknown[0]!r}; allowed keys are {', '.join(sorted(known))}.")
+    directions = {**DEFAULT_DIRECTIONS, **(raw.get("directions") or {})}
+    for metric, direction in directions.items():
+        if direction not in (HIGHER, LOWER):
+            raise ConfigError(f"{source}: direction of {metric!r} must be 'higher' or 'lower', got {direction!r}.")
+    primary = raw.get("primary_metric", "mAP50")
+    if primary not in directions:
+        raise ConfigError(f"{source}: primary_metric {primary!r} has no direction; add it under 'directions'.")
+    floors = raw.get("floors") or {}
+    if not isinstance(floors, dict):
+        raise ConfigError(f"{source}: 'floors' must map metric names to numbers.")
+    for metric, bound in floors.items():
+        if metric not in directions:
+            raise ConfigError(f"{source}: floor on unknown metric {metric!r}; add it under 'directions'.")
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+            raise ConfigError(f"{source}: floor of {metric!r} must be a finite number, got {bound!r}.")
+    improvement = raw.get("min_improvement") or {}
+    if not isinstance(improvement, dict) or set(improvement) - {"absolute", "relative"}:
+        raise ConfigError(f"{source}: 'min_improvement' takes 'absolute' and/or 'relative'.")
+    for key, value in improvement.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{source}: min_improvement.{key} must be a number >= 0, got {value!r}.")
+    tie_break = tuple(raw.get("tie_break", GatePolicy.tie_break))
+    for key in tie_break:
+        if key not in directions and key not in _NON_METRIC_KEYS:
+            raise ConfigError(
+                f"{source}: tie_break key {key!r} is neither a metric nor one of {', '.join(_NON_METRIC_KEYS)}."
+            )
+    complete = raw.get("require_complete", True)
+    if not isinstance(complete, bool):
+        raise ConfigError(f"{source}: 'require_complete' must be true or false.")
+    return GatePolicy(
+        primary_metric=primary,
+        directions=directions,
+        floors={k: float(v) for k, v in floors.items()},
+        min_abs_improvement=float(improvement.get("absolute", 0.0)),
+        min_rel_improvement=float(improvement.get("relative", 0.0)),
+        tie_break=tie_break,
+        require_complete=complete,
+    )
+
+
+# ---- the decision -----------------------------------------------------------------------------------
+
+
+def _signed(policy: GatePolicy, metric: str, value: float) -> float:
+    """The value oriented so that larger is better."""
+    return value if policy.directions[metric] == HIGHER else -value
+
+
+def rank_candidates(policy: GatePolicy, candidates: list[Candidate]) -> list[Candidate]:
+    """Best first: the primary metric, then each tie-break key (metrics by their direction, imgsz
+    smaller first, start_time earlier first)."""
+
+    def key(candidate: Candidate) -> tuple[float, ...]:
+        parts = [-_signed(policy, policy.primary_metric, candidate.metrics[policy.primary_metric])]
+        for name in policy.tie_break:
+            if name == "imgsz":
+                parts.append(candidate.imgsz)
+            elif name == "start_time":
+                parts.append(candidate.start_time)
+            else:
+                parts.append(-_signed(policy, name, candidate.metrics[name]))
+        return tuple(parts)
+
+    return sorted(candidates, key=key)
+
+
+def _floor_verdicts(policy: GatePolicy, candidate: Candidate) -> list[Verdict]:
+    verdicts = []
+    for metric, bound in policy.floors.items():
+        value = candidate.metrics[metric]
+        higher = policy.directions[metric] == HIGHER
+        passed = value >= bound if higher else value <= bound
+        verdicts.append(
+            Verdict(
+                f"floor:{metric}",
+                passed,
+                f"{candidate.config}: {metric}={value:.4f} {'>=' if higher else '<='} {bound:g} required",
+            )
+        )
+    return verdicts
+
+
+def _latest_per_config(candidates: list[Candidate]) -> list[Candidate]:
+    """A retried CI job leaves two runs of one config; the later one counts."""
+    latest: dict[str, Candidate] = {}
+    for candidate in sorted(candidates, key=lambda c: c.start_time):
+        latest[candidate.config] = candidate
+    return list(latest.values())
+
+
+def _evidence(policy: GatePolicy, candidates: list[Candidate], expected: list[str] | None) -> list[Verdict]:
+    verdicts = [
+        Verdict("evidence:runs_found", bool(candidates), f"{len(candidates)} run(s) found for the campaign"),
+    ]
+    if not candidates:
+        return verdicts
+    unfinished = [c for c in candidates if c.status != "FINISHED"]
+    verdicts.append(
+        Verdict(
+            "evidence:all_runs_finished",
+            not unfinished,
+            "every run finished"
+            if not unfinished
+            else "not finished: " + ", ".join(f"{c.config} ({c.status}, run {c.run_id})" for c in unfinished),
+        )
+    )
+    if policy.require_complete and expected is not None:
+        have = {c.config for c in candidates if c.status == "FINISHED"}
+        missing = [name for name in expected if name not in have]
+        verdicts.append(
+            Verdict(
+                "evidence:complete",
+                not missing,
+                f"all {len(expected)} expected configs finished"
+                if not missing
+                else f"missing {len(missing)} of {len(expected)}: {', '.join(missing)}",
+            )
+        )
+    broken = [
+        f"{c.config}: {m}={c.metrics.get(m)}"
+        for c in candidates
+        for m in policy.required_metrics
+        if not isinstance(c.metrics.get(m), float | int) or not math.isfinite(c.metrics[m])
+    ]
+    verdicts.append(
+        Verdict(
+            "evidence:metrics_finite",
+            not broken,
+            "every required metric present and finite" if not broken else "missing or NaN: " + "; ".join(broken),
+        )
+    )
+    md5s = sorted({c.data_md5 for c in candidates})
+    verdicts.append(
+        Verdict(
+            "evidence:one_dataset",
+            len(md5s) == 1,
+            f"all runs scored on data {md5s[0]}" if len(md5s) == 1 else f"runs scored on different data: {md5s}",
+        )
+    )
+    return verdicts
+
+
+def decide(
+    policy: GatePolicy, candidates: list[Candidate], champion: Champion | None, expected: list[str] | None
+) -> Decision:
+    """The gate's decision. `expected` lists the config names a complete campaign has ("baseline",
+    "grid 1/4", …); None skips the completeness rule."""
+    candidates = _latest_per_config(candidates)
+    verdicts = _evidence(policy, candidates, expected)
+    if not all(v.passed for v in verdicts):
+        failed = next(v for v in verdicts if not v.passed)
+        return Decision(Outcome.NO_DECISION, f"could not decide: {failed.detail}", tuple(verdicts), champion=champion)
+
+    ranking = rank_candidates(policy, candidates)
+    eligible = [c for c in ranking if all(v.passed for v in _floor_verdicts(policy, c))]
+    winner = eligible[0] if eligible else ranking[0]
+    floors = _floor_verdicts(policy, winner)
+    verdicts += floors
+    result = {"ranking": tuple(ranking), "champion": champion}
+    if not eligible:
+        return Decision(
+            Outcome.KEEP_CHAMPION,
+            f"no candidate passes every floor (best: {winner.config}, "
+            f"{next(v.detail for v in floors if not v.passed)})",
+            tuple(verdicts),
+            winner=None,
+            **result,
+        )
+
+    primary = policy.primary_metric
+    if champion is None:
+        verdicts.append(
+            Verdict(
+                "champion:first_model",
+                True,
+                "no model behind the alias yet: the best candidate that passes "
+                "every floor is promoted as the first model (explicit rubber stamp)",
+            )
+        )
+        return Decision(
+            Outcome.FIRST_MODEL,
+            f"first model: {winner.config} ({primary}={winner.metrics[primary]:.4f}) passes every floor",
+            tuple(verdicts),
+            winner=winner,
+            **result,
+        )
+
+    if champion.data_md5 != winner.data_md5:
+        verdicts.append(
+            Verdict(
+                "champion:fair_comparison",
+                False,
+                f"champion v{champion.version} was scored on data "
+                f"{champion.data_md5}, candidates on {winner.data_md5}, and it was not re-scored",
+            )
+        )
+        return Decision(
+            Outcome.NO_DECISION,
+            "could not decide: champion and candidates scored on different data",
+            tuple(verdicts),
+            **result,
+        )
+    if champion.rescored_from_md5:
+        verdicts.append(
+            Verdict(
+                "champion:fair_comparison",
+                True,
+                f"champion v{champion.version} re-scored on the current data "
+                f"{champion.data_md5} (it was scored on {champion.rescored_from_md5})",
+            )
+        )
+    if champion.weights_sha256 == winner.weights_sha256:
+        verdicts.append(
+            Verdict("champion:same_weights", True, f"{winner.config}'s weights are champion v{champion.version}'s")
+        )
+        return Decision(
+            Outcome.ALREADY_CHAMPION,
+            f"nothing new: the best candidate ({winner.config}) is champion v{champion.version} already",
+            tuple(verdicts),
+            winner=winner,
+            **result,
+        )
+    champion_value = champion.metrics.get(primary)
+    if not isinstance(champion_value, float | int) or not math.isfinite(champion_value):
+        verdicts.append(Verdict("champion:metrics_finite", False, f"champion {primary}={champion_value}"))
+        return Decision(
+            Outcome.NO_DECISION,
+            f"could not decide: champion v{champion.version} has no finite {primary}",
+            tuple(verdicts),
+            **result,
+        )
+
+    gain = _signed(policy, primary, winner.metrics[primary]) - _signed(policy, primary, champion_value)
+    relative = gain / abs(champion_value) if champion_value else math.inf if gain > 0 else 0.0
+    verdicts += [
+        Verdict(
+            "improvement:absolute",
+            gain > 0 and gain >= policy.min_abs_improvement,
+            f"{primary} {winner.metrics[primary]:.4f} vs champion {champion_value:.4f}: gain {gain:+.4f}, "
+            f"required > 0 and >= {policy.min_abs_improvement:g}",
+        ),
+        Verdict(
+            "improvement:relative",
+            gain > 0 and relative >= policy.min_rel_improvement,
+            f"relative gain {relative:+.2%}, required >= {policy.min_rel_improvement:.2%}",
+        ),
+    ]
+    if all(v.passed for v in verdicts):
+        return Decision(
+            Outcome.PROMOTE,
+            f"{winner.config} beats champion v{champion.version}: {primary} {champion_value:.4f} → "
+            f"{winner.metrics[primary]:.4f}",
+            tuple(verdicts),
+            winner=winner,
+            **result,
+        )
+    return Decision(
+        Outcome.KEEP_CHAMPION,
+        f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
+        f"({champion_value:.4f} → {winner.metrics[primary]:.4f})",
+        tuple(verdicts),
+        winner=None,
+        **result,
+    )
