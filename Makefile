@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit lint bench clean
+.PHONY: install sysdeps demo test unit lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ install: $(STAMP)
 demo: install
 	$(BIN)/yolo-mlops demo
 
-test: install
+sysdeps:
+	tools/install-system-deps.sh
+
+test: install sysdeps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest
@@ -30,6 +33,7 @@ unit: install
 
 bench: install
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_gate.py
 
 clean:
 	rm -rf .mlops .pytest_cache .ruff_cache

@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 MODEL = "yolo_tiny_person_bench"
 
 

@@ -340,3 +340,19 @@ def test_gate_cli_exit_codes_and_summary(world, tmp_path):
         ["rollback", "--alias", "staging", "--registry", str(tmp_path / "none.yaml")], world["project"], env
     )
     assert empty.returncode == 2 and "config file not found" in empty.stderr
+
+
+def test_opt_in_deprecated_stage_transition(world, tmp_path):
+    gate = Gate(
+        current_settings(),
+        TRACKING,
+        world["policy"],
+        RegistryConfig(model_name=new_model(), mlflow_stage_transition=True),
+    )
+    run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
+    assert gate.registry.client.get_model_version(gate.config.model_name, "1").current_stage == "Staging"
+    gate.promote("staging", "production")
+    assert gate.registry.client.get_model_version(gate.config.model_name, "1").current_stage == "Production"
+    plain = gate_for(world, new_model())
+    run_gate(world, plain, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
+    assert plain.registry.client.get_model_version(plain.config.model_name, "1").current_stage == "None"

@@ -1,0 +1,84 @@
+"""Gate decision time vs experiment size (not a test): 100 runs, then 10 000 runs in the experiment.
+
+The gate finds a campaign's runs with a server-side tag filter, so its time must stay flat as the
+experiment grows. Uses a fresh sqlite MLflow store; the filler runs belong to other campaigns.
+
+Usage: .venv/bin/python bench/bench_gate.py [--sizes 100 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    state = Path(tempfile.mkdtemp(prefix="yolo-mlops-bench-gate-"))
+    os.environ["YOLO_MLOPS_STATE_DIR"] = str(state)
+    from yolo_mlops.adapters.process_env import configure_process_env
+
+    configure_process_env(state)
+    from mlflow.entities import Metric, RunTag
+
+    from yolo_mlops.adapters.mlflow_tracking import embedded_artifact_root, embedded_tracking_uri, ensure_experiment
+    from yolo_mlops.config import RegistryConfig
+    from yolo_mlops.core.gate import GatePolicy
+    from yolo_mlops.gate import Gate, GateRequest
+    from yolo_mlops.runtime import current_settings
+
+    settings = current_settings()
+    tracking = embedded_tracking_uri(state)
+    experiment_id = ensure_experiment(tracking, settings.experiment_name, embedded_artifact_root(state))
+    gate = Gate(settings, tracking, GatePolicy(), RegistryConfig(model_name="bench_model"))
+    client = gate.registry.client
+
+    def add_run(campaign: str, config: str, value: float) -> None:
+        pipeline, cell = ("baseline", None) if config == "baseline" else ("grid", config.split()[1])
+        tags = {"campaign": campaign, "pipeline": pipeline, "data_md5": "d.dir", "weights_sha256": uuid.uuid4().hex}
+        if cell:
+            tags["grid_cell"] = cell
+        run = client.create_run(experiment_id)
+        stamp = int(time.time() * 1000)
+        metrics = {"mAP50": value, "mAP50_95": value / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0}
+        client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(k, v, stamp, 0) for k, v in metrics.items()],
+            tags=[RunTag(k, v) for k, v in tags.items()],
+        )
+        client.set_terminated(run.info.run_id)
+
+    configs = ["baseline", "grid 1/2", "grid 2/2"]
+    for config, value in zip(configs, (0.6, 0.8, 0.7), strict=True):
+        add_run("bench-campaign", config, value)
+    total = 3
+    print(f"experiment {settings.experiment_name} in {tracking}")
+    for size in args.sizes:
+        started = time.perf_counter()
+        while total < size:
+            add_run(f"filler-{total // 3}", configs[total % 3], 0.5)
+            total += 1
+        filled = time.perf_counter() - started
+        times = []
+        for i in range(args.repeat):
+            started = time.perf_counter()
+            report = gate.run(GateRequest("bench-campaign", configs, Path("data"), False, state / f"out-{size}-{i}"))
+            times.append(time.perf_counter() - started)
+        assert report["outcome"] == "first_model", report["reason"]
+        print(
+            f"{total:6d} runs in the experiment (filled in {filled:5.1f} s): gate decision median "
+            f"{statistics.median(times) * 1000:6.0f} ms, min {min(times) * 1000:6.0f} ms over {args.repeat}"
+        )
+
+
+if __name__ == "__main__":
+    main()
