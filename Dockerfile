@@ -21,7 +21,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MLFLOW_AUTH_CONFIG_PATH=/etc/mlflow/basic_auth.ini
 
 # boto3 1.43.x: what pip resolves beside mlflow 3.17.2 and dvc-s3 (aiobotocore caps botocore).
-RUN pip install --no-cache-dir "mlflow==3.17.2" "PyMySQL==1.1.3" "boto3==1.43.117"
+RUN pip install --no-cache-dir "mlflow[auth]==3.17.2" "PyMySQL==1.1.3" "boto3==1.43.117"
 
 COPY docker/mlflow/basic_auth.ini /etc/mlflow/basic_auth.ini
 COPY docker/mlflow/entrypoint.sh /usr/local/bin/mlflow-entrypoint

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # System packages the tests need and PyPI does not ship, installed from Debian's apt when missing:
 #   docker-compose  (Debian's compose v1: the offline `docker-compose config` validator)
+#   mariadb-server  (the native stack's MySQL-family database, for `stack up --native` and its tests)
 # Idempotent: installs nothing when every command is already on PATH.
 set -euo pipefail
 
-declare -A package_of=([docker-compose]=docker-compose)
+declare -A package_of=([docker-compose]=docker-compose [mariadbd]=mariadb-server)
 missing=()
 for command in "${!package_of[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${package_of[$command]}")

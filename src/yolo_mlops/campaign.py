@@ -19,6 +19,9 @@ def prepare_tracking(settings: Settings) -> str:
         tracking_uri = settings.mlflow_tracking_uri or mlflow_tracking.embedded_tracking_uri(settings.state_dir)
         zenml_stack.ensure_embedded_stack(tracking_uri)
     else:
+        from yolo_mlops.adapters import zenml_server
+
+        zenml_server.activate_stack()  # a fresh CI runner's client has no active stack yet
         try:
             tracking_uri = zenml_stack.active_tracking_uri()
         except RuntimeError as exc:

@@ -279,7 +279,7 @@ def test_dockerfile_has_both_targets_with_gpu_train_last():
 
 def test_dockerfile_mlflow_pin_matches_pyproject(pyproject_pins):
     text = DOCKERFILE.read_text()
-    pins = set(re.findall(r"mlflow==([0-9][^\"'\s]*)", text))
+    pins = set(re.findall(r"mlflow(?:\[[^\]]*\])?==([0-9][^\"'\s]*)", text))
     assert pins == {pyproject_pins["mlflow"]}, f"Dockerfile pins mlflow {pins}, pyproject {pyproject_pins['mlflow']}"
 
 

@@ -31,18 +31,29 @@ def ensure_embedded_stack(tracking_uri: str) -> None:
             component_type=StackComponentType.EXPERIMENT_TRACKER,
             configuration={"tracking_uri": tracking_uri},
         )
-    if not client.list_stacks(name=EMBEDDED_STACK).items:
+    ensure_stack(EMBEDDED_STACK, None, EMBEDDED_TRACKER)
+
+
+def ensure_stack(name: str, artifact_store: str | None, tracker: str) -> bool:
+    """The stack `name` (the default local orchestrator, `artifact_store` or the default one, `tracker`),
+    created if missing and activated. True when it was created."""
+    client = Client()
+    created = False
+    if not client.list_stacks(name=name).items:
         default = client.get_stack("default")
         client.create_stack(
-            name=EMBEDDED_STACK,
+            name=name,
             components={
                 StackComponentType.ORCHESTRATOR: default.components[StackComponentType.ORCHESTRATOR][0].id,
-                StackComponentType.ARTIFACT_STORE: default.components[StackComponentType.ARTIFACT_STORE][0].id,
-                StackComponentType.EXPERIMENT_TRACKER: EMBEDDED_TRACKER,
+                StackComponentType.ARTIFACT_STORE: artifact_store
+                or default.components[StackComponentType.ARTIFACT_STORE][0].id,
+                StackComponentType.EXPERIMENT_TRACKER: tracker,
             },
         )
-    if client.active_stack_model.name != EMBEDDED_STACK:
-        client.activate_stack(EMBEDDED_STACK)
+        created = True
+    if client.active_stack_model.name != name:
+        client.activate_stack(name)
+    return created
 
 
 def active_tracking_uri() -> str:

@@ -1,0 +1,194 @@
+"""`yolo-mlops stack up|down|status`: the services, by docker compose or as native processes, and the
+preflight that CI's `services` job runs before any training."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from base64 import b64encode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from yolo_mlops.core.errors import UserError
+from yolo_mlops.core.stack_config import (
+    BUCKETS,
+    StackConfig,
+    local_defaults_in_use,
+    parse_env_file,
+    resolve_stack_config,
+)
+
+CLIENT_VARIABLES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "ZENML_STORE_URL",
+    "ZENML_STORE_API_KEY",
+)
+COMPOSE_FILE = Path("docker-compose.yml")
+
+
+def stack_dir(state_dir: Path) -> Path:
+    return state_dir / "stack"
+
+
+def client_env_file(state_dir: Path) -> Path:
+    """Where `stack up` leaves the client variables of the local stack (mode 0600; never printed)."""
+    return stack_dir(state_dir) / "client.env"
+
+
+def load_stack_config(env_file: Path | None) -> tuple[StackConfig, str]:
+    """From `env_file`, else .env, else .env.example (local-only defaults); the environment overrides."""
+    candidates = [env_file] if env_file else [Path(".env"), Path(".env.example")]
+    for path in candidates:
+        if path.is_file():
+            return resolve_stack_config(parse_env_file(path.read_text()), os.environ, str(path)), str(path)
+    raise UserError(f"{candidates[0]}: not found; copy .env.example to .env (local-only defaults) and edit it.")
+
+
+def docker_engine_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    try:
+        return subprocess.run([docker, "info"], capture_output=True, timeout=10).returncode == 0  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def compose_command(env_file: str) -> list[str]:
+    return ["docker", "compose", "--env-file", env_file, "-f", str(COMPOSE_FILE)]
+
+
+def write_client_env(state_dir: Path, values: Mapping[str, str]) -> Path:
+    path = client_env_file(state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+def load_client_env(state_dir: Path) -> dict[str, str]:
+    """The local stack's client variables; the process environment wins where both set one."""
+    path = client_env_file(state_dir)
+    values = parse_env_file(path.read_text()) if path.is_file() else {}
+    return {**values, **{k: os.environ[k] for k in CLIENT_VARIABLES if os.environ.get(k)}}
+
+
+# ---- preflight --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+
+
+def _get(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=data, headers=headers or {})  # noqa: S310 (configured URL)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def preflight(env: Mapping[str, str], local_stack: bool) -> list[Check]:
+    """One check per requirement of the training jobs; every failure names what to fix."""
+    missing = [k for k in CLIENT_VARIABLES if not env.get(k)]
+    checks = [
+        Check(
+            "variables",
+            not missing,
+            "all set" if not missing else f"{missing[0]} is not set (a CI/CD variable; see the README's table)",
+        )
+    ]
+    if missing:
+        return checks
+    defaults = local_defaults_in_use(env) if env.get("CI") == "true" and not local_stack else []
+    checks.append(
+        Check(
+            "credentials",
+            not defaults,
+            "no local-only default in use"
+            if not defaults
+            else f"{defaults[0]} holds a local-only default, refused in CI against shared servers",
+        )
+    )
+    checks.append(_check_s3(env))
+    checks += _check_mlflow(env)
+    checks += _check_zenml(env)
+    return checks
+
+
+def _check_s3(env: Mapping[str, str]) -> Check:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    endpoint = env["MLFLOW_S3_ENDPOINT_URL"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=10),
+    )
+    buckets = [env.get(k) or default for k, default in BUCKETS.items()]
+    try:
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    except ClientError as exc:
+        return Check(
+            "s3", False, f"{endpoint} refused AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({exc.response['Error']['Code']})"
+        )
+    except BotoCoreError as exc:
+        return Check("s3", False, f"{endpoint} unreachable ({type(exc).__name__})")
+    absent = [b for b in buckets if b not in existing]
+    if absent:
+        return Check("s3", False, f"bucket {absent[0]!r} missing at {endpoint}; create it (stack up does)")
+    return Check("s3", True, f"{endpoint}: credentials accepted, buckets {', '.join(buckets)} present")
+
+
+def _check_mlflow(env: Mapping[str, str]) -> list[Check]:
+    uri = env["MLFLOW_TRACKING_URI"].rstrip("/")
+    if _get(f"{uri}/health") != 200:
+        return [Check("mlflow", False, f"{uri} unreachable (GET /health failed)")]
+    token = b64encode(f"{env['MLFLOW_TRACKING_USERNAME']}:{env['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()
+    status = _get(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", {"Authorization": f"Basic {token}"})
+    if status != 200:
+        return [Check("mlflow", False, f"{uri} refused MLFLOW_TRACKING_USERNAME/PASSWORD (HTTP {status})")]
+    return [Check("mlflow", True, f"{uri}: up, credentials accepted")]
+
+
+def _check_zenml(env: Mapping[str, str]) -> list[Check]:
+    url = env["ZENML_STORE_URL"].rstrip("/")
+    if _get(f"{url}/health") != 200:
+        return [Check("zenml", False, f"{url} unreachable (GET /health failed)")]
+    form = urllib.parse.urlencode({"grant_type": "zenml-api-key", "password": env["ZENML_STORE_API_KEY"]}).encode()
+    status = _get(f"{url}/api/v1/login", {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    if status != 200:
+        return [
+            Check(
+                "zenml",
+                False,
+                f"{url} rejected ZENML_STORE_API_KEY (HTTP {status}); issue one with "
+                "`yolo-mlops zenml bootstrap --rotate`",
+            )
+        ]
+    return [Check("zenml", True, f"{url}: up, API key accepted")]

@@ -1,0 +1,358 @@
+"""The real service stack as native processes: MariaDB + SeaweedFS (S3) + MLflow server with basic auth +
+ZenML server, reached with a real service-account API key. Started once for the module on free ports
+with freshly generated credentials, by the CLI (`stack up --native`), and stopped at the end.
+
+Every command the CI jobs would run goes through the CLI in a subprocess whose environment holds only
+what a CI job gets: the server URLs, the credentials and the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import boto3
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import CLI, NO_NETWORK, REPO, TINY_BASELINE, TINY_GRID, run_cli
+
+pytestmark = pytest.mark.integration
+
+CAMPAIGN = "stack-campaign"
+
+
+def free_port_block(width: int = 5) -> int:
+    """A port P with P..P+width free (SeaweedFS uses a few beside its S3 port, and +10000 for gRPC)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + width + 10000 > 65535:
+            continue
+        ports = [*range(base, base + width), *range(base + 10000, base + 10000 + width)]
+        if all(_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free port block")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def token() -> str:
+    return secrets.token_hex(12)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("stack")
+    state, home, project = root / "state", root / "home", root / "project"
+    for folder in (home, project / "configs"):
+        folder.mkdir(parents=True)
+    values = {
+        "S3_PORT": str(free_port_block()),
+        "MYSQL_PORT": str(free_port_block(1)),
+        "MLFLOW_PORT": str(free_port_block(1)),
+        "ZENML_PORT": str(free_port_block(1)),
+        "MINIO_ROOT_USER": f"s3user{token()}",
+        "MINIO_ROOT_PASSWORD": token(),
+        "MLFLOW_DB_NAME": "mlflow",
+        "MLFLOW_DB_USER": "mlflowdb",
+        "MLFLOW_DB_PASSWORD": token(),
+        "ZENML_DB_NAME": "zenml",
+        "ZENML_DB_USER": "zenmldb",
+        "ZENML_DB_PASSWORD": token(),
+        "MLFLOW_TRACKING_USERNAME": "mlflowadmin",
+        "MLFLOW_TRACKING_PASSWORD": token(),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": token(),
+        "ZENML_SERVER_JWT_SECRET_KEY": token() + token(),
+        "ZENML_ADMIN_USERNAME": "zenmladmin",
+        "ZENML_ADMIN_PASSWORD": token(),
+    }
+    env_file = root / "stack.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    base_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "YOLO_MLOPS_STATE_DIR": str(state),
+        "PYTHONPATH": str(NO_NETWORK),
+        "NETWORK_ATTEMPTS_LOG": str(root / "network.log"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = time.monotonic()
+    up = subprocess.run(
+        [*CLI, "stack", "up", "--native", "--env-file", str(env_file)],
+        cwd=project,
+        env=base_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    up_seconds = time.monotonic() - started
+    client_env = (
+        dict(line.split("=", 1) for line in (state / "stack" / "client.env").read_text().splitlines())
+        if up.returncode == 0
+        else {}
+    )
+    ci_env = {**base_env, **client_env, "YOLO_MLOPS_CAMPAIGN": CAMPAIGN}
+    yield {
+        "root": root,
+        "state": state,
+        "home": home,
+        "project": project,
+        "values": values,
+        "env_file": env_file,
+        "base_env": base_env,
+        "ci_env": ci_env,
+        "up": up,
+        "up_seconds": up_seconds,
+        "outputs": [up.stdout, up.stderr],
+    }
+    subprocess.run([*CLI, "stack", "down", "--env-file", str(env_file)], cwd=project, env=base_env, timeout=120)
+
+
+def cli(stack: dict, args: list[str], env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    result = run_cli(args, stack["project"], env or stack["ci_env"], timeout=timeout)
+    stack["outputs"] += [result.stdout, result.stderr]
+    return result
+
+
+def test_stack_comes_up_and_writes_client_variables(stack):
+    up = stack["up"]
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "stack up as native processes" in up.stdout
+    client_env = stack["state"] / "stack" / "client.env"
+    assert oct(client_env.stat().st_mode & 0o777) == "0o600"
+    assert stack["ci_env"]["ZENML_STORE_API_KEY"].startswith("ZENKEY_")
+    print(f"native stack up from nothing in {stack['up_seconds']:.1f} s")
+
+
+def test_status_preflight_passes_with_ci_variables_only(stack):
+    status = cli(stack, ["stack", "status", "--shared"])
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert [line.split()[:2] for line in status.stdout.splitlines()] == [
+        ["ok", "variables:"],
+        ["ok", "credentials:"],
+        ["ok", "s3:"],
+        ["ok", "mlflow:"],
+        ["ok", "zenml:"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [
+        ({"ZENML_STORE_API_KEY": "ZENKEY_not-a-key"}, "FAIL zenml: "),
+        ({"MLFLOW_TRACKING_PASSWORD": "wrong-password"}, "FAIL mlflow: "),
+        ({"AWS_SECRET_ACCESS_KEY": "wrong"}, "FAIL s3: "),
+        ({"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, "FAIL mlflow: http://127.0.0.1:9 unreachable"),
+        ({"ZENML_STORE_URL": ""}, "FAIL variables: ZENML_STORE_URL is not set"),
+        (
+            {"CI": "true", "MLFLOW_TRACKING_PASSWORD": "local-only-change-me"},
+            "FAIL credentials: MLFLOW_TRACKING_PASSWORD",
+        ),
+    ],
+)
+def test_status_names_what_is_wrong(stack, change, failing):
+    status = cli(stack, ["stack", "status", "--shared"], {**stack["ci_env"], **change})
+    assert status.returncode == 1
+    assert failing in status.stdout, status.stdout
+
+
+def test_register_stack_with_the_api_key_is_idempotent(stack):
+    first = cli(stack, ["zenml", "register-stack"])
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "created stack yolo-mlops" in first.stdout
+    second = cli(stack, ["zenml", "register-stack"])
+    assert second.returncode == 0 and "nothing changed" in second.stdout
+
+
+def test_register_stack_without_the_key_says_which_variable(stack):
+    env = {k: v for k, v in stack["ci_env"].items() if k != "ZENML_STORE_API_KEY"}
+    result = cli(stack, ["zenml", "register-stack"], env)
+    assert result.returncode == 2 and "ZENML_STORE_API_KEY is not set" in result.stderr
+
+
+def test_dvc_push_and_pull_through_s3(stack, tmp_path):
+    work = tmp_path / "repo"
+    work.mkdir()
+    env = {**stack["ci_env"], "DVC_NO_ANALYTICS": "1"}
+    dvc = [sys.executable, "-m", "dvc"]
+    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+    (work / ".dvc").mkdir()
+    shutil.copy(REPO / ".dvc" / "config", work / ".dvc" / "config")
+    shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
+    assert (
+        run_cli(["data", "synth", "--out", "data", "--train", "8", "--val", "4", "--size", "64"], work, env).returncode
+        == 0
+    )
+    subprocess.run([*dvc, "add", "-q", "data"], cwd=work, env=env, check=True)
+    endpoint = stack["ci_env"]["MLFLOW_S3_ENDPOINT_URL"]
+    subprocess.run([*dvc, "remote", "modify", "--local", "s3", "endpointurl", endpoint], cwd=work, env=env, check=True)
+    subprocess.run([*dvc, "push", "-q", "-r", "s3"], cwd=work, env=env, check=True)
+    shutil.rmtree(work / "data")
+    shutil.rmtree(work / ".dvc" / "cache")
+    subprocess.run([*dvc, "pull", "-q", "-r", "s3"], cwd=work, env=env, check=True)
+    assert len(list((work / "data" / "images" / "train").glob("*.png"))) == 8
+    assert s3_keys(stack, "dvc")
+
+
+def s3_keys(stack: dict, bucket: str) -> list[str]:
+    env = stack["ci_env"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["MLFLOW_S3_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    return [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+@pytest.fixture(scope="module")
+def server_campaign(stack) -> dict:
+    """The tiny baseline and a 2-cell grid (two shards), then the gate, all against the servers."""
+    project = stack["project"]
+    (project / "configs" / "baseline.yaml").write_text(TINY_BASELINE)
+    (project / "configs" / "grid.yaml").write_text(TINY_GRID)
+    (project / "configs" / "registry.yaml").write_text((REPO / "configs" / "registry.yaml").read_text())
+    # The tiny models score ~0: a floor of 0 lets the gate promote, which is what this test is about.
+    (project / "configs" / "gate.yaml").write_text(
+        "gate:\n  floors: {mAP50: 0.0}\n  min_improvement: {absolute: 0.0}\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    assert cli(stack, ["zenml", "register-stack"]).returncode == 0
+    results = {
+        "synth": cli(stack, ["data", "synth", "--out", "data", "--train", "16", "--val", "8", "--size", "64"]),
+        "baseline": cli(stack, ["train", "baseline", "--config", "configs/baseline.yaml"]),
+        "shard1": cli(stack, ["train", "grid", "--config", "configs/grid.yaml", "--cell", "1/2"]),
+        "shard2": cli(stack, ["train", "grid", "--config", "configs/grid.yaml", "--cell", "2/2"]),
+    }
+    results["gate"] = cli(stack, ["gate", "--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml"])
+    return results
+
+
+def mlflow_client(stack: dict) -> MlflowClient:
+    env = stack["ci_env"]
+    os.environ["MLFLOW_TRACKING_USERNAME"] = env["MLFLOW_TRACKING_USERNAME"]
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = env["MLFLOW_TRACKING_PASSWORD"]
+    return MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"], registry_uri=env["MLFLOW_TRACKING_URI"])
+
+
+def test_pipelines_and_gate_run_against_the_servers(stack, server_campaign):
+    for name, result in server_campaign.items():
+        assert result.returncode == 0, f"{name}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert "gate: first_model" in server_campaign["gate"].stdout
+    client = mlflow_client(stack)
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    runs = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
+    assert sorted(r.data.tags["pipeline"] for r in runs) == ["baseline", "grid", "grid"]
+    assert client.get_model_version_by_alias("yolo_tiny_person", "staging").version == "1"
+    assert any(k.endswith("best.pt") for k in s3_keys(stack, "mlflow"))  # artifacts proxied into S3
+    assert s3_keys(stack, "zenml")  # ZenML's artifact store on S3
+
+
+def test_pipeline_runs_belong_to_the_service_account(stack, server_campaign):
+    env = stack["ci_env"]
+    url = env["ZENML_STORE_URL"]
+    form = urllib.parse.urlencode({"grant_type": "zenml-api-key", "password": env["ZENML_STORE_API_KEY"]}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/api/v1/login", data=form)) as response:
+        access = json.load(response)["access_token"]
+    request = urllib.request.Request(
+        f"{url}/api/v1/runs?size=50&hydrate=true", headers={"Authorization": f"Bearer {access}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        runs = json.load(response)["items"]
+    mine = [r for r in runs if CAMPAIGN in r["name"]]
+    assert len(mine) == 3
+    assert {r["resources"]["user"]["name"] for r in mine} == {"yolo-mlops-ci"}
+    assert {r["body"]["status"] for r in mine} == {"completed"}
+
+
+def test_mlflow_killed_fails_clearly_and_a_rerun_after_restart_succeeds(stack, server_campaign):
+    pid = int((stack["state"] / "stack" / "mlflow" / "pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    time.sleep(1)
+    env = {**stack["ci_env"], "YOLO_MLOPS_CAMPAIGN": "after-kill", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    failed = cli(stack, ["train", "baseline", "--config", "configs/baseline.yaml"], env)
+    assert failed.returncode != 0
+    assert "127.0.0.1:" + stack["values"]["MLFLOW_PORT"] in failed.stdout + failed.stderr
+    client = mlflow_client(stack)
+    up = subprocess.run(
+        [*CLI, "stack", "up", "--native", "--env-file", str(stack["env_file"])],
+        cwd=stack["project"],
+        env=stack["base_env"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert up.returncode == 0, up.stdout + up.stderr
+    rerun = cli(stack, ["train", "baseline", "--config", "configs/baseline.yaml"], env)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert "Step train_yolo has started" not in rerun.stdout + rerun.stderr  # training reused from cache
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    after = client.search_runs([experiment.experiment_id], "tags.campaign = 'after-kill'")
+    assert [r.info.status for r in after if r.info.status == "FINISHED"]
+    assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1  # nothing half-registered
+
+
+def test_port_taken_is_named(stack, tmp_path):
+    ports = {"S3_PORT": free_port_block(), "MYSQL_PORT": free_port_block(1), "MLFLOW_PORT": free_port_block(1)}
+    ports["ZENML_PORT"] = free_port_block(1)
+    values = {**stack["values"], **{k: str(v) for k, v in ports.items()}}
+    env_file = tmp_path / "taken.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    env = {**stack["base_env"], "YOLO_MLOPS_STATE_DIR": str(tmp_path / "state")}
+    up = [*CLI, "stack", "up", "--native", "--env-file", str(env_file)]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", ports["MLFLOW_PORT"]))
+        squatter.listen()
+        result = subprocess.run(up, cwd=stack["project"], env=env, capture_output=True, text=True, timeout=300)
+    down = subprocess.run(
+        [*CLI, "stack", "down", "--env-file", str(env_file)],
+        cwd=stack["project"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"mlflow: port {ports['MLFLOW_PORT']} on 127.0.0.1 is already taken" in result.stderr
+    assert "MLFLOW_PORT" in result.stderr
+    assert "database" in down.stdout and "s3" in down.stdout  # what did start is stopped again
+
+
+def test_no_credential_in_any_log_or_report(stack, server_campaign):
+    secret_values = [v for k, v in stack["values"].items() if k.endswith(("PASSWORD", "SECRET_KEY"))]
+    secret_values.append(stack["ci_env"]["ZENML_STORE_API_KEY"])
+    written = [
+        p
+        for p in stack["state"].rglob("*")
+        if p.is_file() and p.suffix in (".log", ".json", ".md", ".txt", ".xml", ".env")
+    ]
+    # The two files meant to hold credentials: the client variables and the S3 server's identities.
+    stores = [p for p in written if p.name in ("client.env", "identities.json")]
+    assert len(stores) == 2 and all(p.stat().st_mode & 0o077 == 0 for p in stores), "credential files not 0600"
+    written = [p for p in written if p not in stores]
+    assert written
+    for path in written:
+        text = path.read_text(errors="replace")
+        for secret in secret_values:
+            assert secret not in text, f"a credential appears in {path}"
+    for output in stack["outputs"]:
+        for secret in secret_values:
+            assert secret not in output, "a credential appears in a command's output"
