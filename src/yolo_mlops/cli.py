@@ -455,6 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
     bootstrap.set_defaults(func=cmd_zenml_bootstrap)
     register = zenml_group.add_parser("register-stack", help="with the API key: secrets, S3 store, MLflow tracker")
     register.set_defaults(func=cmd_zenml_register_stack)
+
+    from yolo_mlops.cli_gitlab import add_gitlab_commands
+
+    add_gitlab_commands(groups)
     return parser
 
 

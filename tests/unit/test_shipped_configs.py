@@ -52,3 +52,10 @@ def test_baseline_without_train_section(tmp_path):
     (tmp_path / "baseline.yaml").write_text("epochs: 1\n")
     with pytest.raises(ConfigError, match="missing the 'train:' section"):
         load_baseline(tmp_path / "baseline.yaml")
+
+
+def test_branch_grid_is_a_smaller_grid_of_the_same_baseline():
+    quick, full = load_grid(CONFIGS / "grid-quick.yaml"), load_grid(CONFIGS / "grid.yaml")
+    assert quick.base == full.base and 0 < len(quick.cells) < len(full.cells)
+    full_params = {tuple(sorted(c.params.to_dict().items())) for c in full.cells}
+    assert all(tuple(sorted(c.params.to_dict().items())) in full_params for c in quick.cells)
