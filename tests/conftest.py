@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,15 @@ def cli_env(state_dir: Path, home: Path, network_log: Path, **extra: str) -> dic
         **extra,
     )
     return env
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TRAINING_STARTED = "Step train_yolo has started"
+
+
+def plain(text: str) -> str:
+    """Output without terminal colour codes (ZenML colours step names)."""
+    return _ANSI.sub("", text)
 
 
 def run_cli(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from yolo_mlops.adapters import mlflow_tracking, zenml_stack
 from yolo_mlops.adapters.git_info import provenance_tags
-from yolo_mlops.core.errors import UserError
+from yolo_mlops.core.errors import RunFailed, UserError
 from yolo_mlops.core.leaderboard import LeaderboardRow
 from yolo_mlops.core.settings import Settings
 from yolo_mlops.planning import PlannedRun
@@ -16,6 +16,11 @@ from yolo_mlops.planning import PlannedRun
 def prepare_tracking(settings: Settings) -> str:
     """Stack + experiment ready before the first run; returns the MLflow tracking URI in use."""
     if settings.zenml_store_url is None:
+        if settings.mlflow_tracking_uri and settings.mlflow_tracking_uri.startswith(("http://", "https://")):
+            raise UserError(
+                "MLFLOW_TRACKING_URI names an MLflow server but ZENML_STORE_URL is unset: set ZENML_STORE_URL and "
+                "ZENML_STORE_API_KEY too (the servers work as a pair), or unset both for the embedded default."
+            )
         tracking_uri = settings.mlflow_tracking_uri or mlflow_tracking.embedded_tracking_uri(settings.state_dir)
         zenml_stack.ensure_embedded_stack(tracking_uri)
     else:
@@ -45,11 +50,15 @@ def execute(
     cell = "" if planned.cell is None else "-" + planned.cell.replace("/", "of")
     run_name = f"{planned.pipeline}{cell}-{settings.campaign}-{secrets.token_hex(3)}"
     print(f"==> {planned.name} {planned.overrides_text} (ZenML run {run_name})", flush=True)
-    run = training_pipeline.with_options(
-        run_name=run_name,
-        settings=zenml_stack.tracker_settings(settings.experiment_name, tags),
-        model=zenml_stack.model_config(model_name),
-    )(dataset_dir=str(dataset_dir.resolve()), params=planned.params.to_dict(), config_name=planned.name)
+    try:
+        run = training_pipeline.with_options(
+            run_name=run_name,
+            settings=zenml_stack.tracker_settings(settings.experiment_name, tags),
+            model=zenml_stack.model_config(model_name),
+        )(dataset_dir=str(dataset_dir.resolve()), params=planned.params.to_dict(), config_name=planned.name)
+    except RuntimeError as exc:
+        # Completed steps stay cached: re-running once the cause is fixed resumes from there.
+        raise RunFailed(f"pipeline run {run_name} failed: {exc} (the step's log above says why)") from None
     if run is None:
         raise RuntimeError(f"ZenML returned no pipeline run for {run_name}")
     summary = zenml_stack.step_output(run.id, "summarize_experiment", "summary")

@@ -87,6 +87,15 @@ def test_bad_campaign_variable(sandbox):
     assert_refused(result, "YOLO_MLOPS_CAMPAIGN=")
 
 
+def test_mlflow_server_without_zenml_server(sandbox):
+    project = sandbox["project"]
+    assert run_cli(["data", "synth", "--out", "data", *TINY], project, sandbox["env"]).returncode == 0
+    write_configs(project, "train: {epochs: 1, imgsz: 64}\n")
+    env = {**sandbox["env"], "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    result = run_cli(["train", "baseline", "--config", "configs/baseline.yaml"], project, env)
+    assert_refused(result, "MLFLOW_TRACKING_URI names an MLflow server but ZENML_STORE_URL is unset")
+
+
 def test_valid_dataset_passes_validation(sandbox):
     project = sandbox["project"]
     assert run_cli(["data", "synth", "--out", "data", *TINY], project, sandbox["env"]).returncode == 0

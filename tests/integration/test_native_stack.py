@@ -24,7 +24,7 @@ import boto3
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import CLI, NO_NETWORK, REPO, TINY_BASELINE, TINY_GRID, run_cli
+from tests.conftest import CLI, NO_NETWORK, REPO, TINY_BASELINE, TINY_GRID, TRAINING_STARTED, plain, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -284,15 +284,29 @@ def test_pipeline_runs_belong_to_the_service_account(stack, server_campaign):
     assert {r["body"]["status"] for r in mine} == {"completed"}
 
 
-def test_mlflow_killed_fails_clearly_and_a_rerun_after_restart_succeeds(stack, server_campaign):
-    pid = int((stack["state"] / "stack" / "mlflow" / "pid").read_text())
-    os.killpg(pid, signal.SIGKILL)
-    time.sleep(1)
-    env = {**stack["ci_env"], "YOLO_MLOPS_CAMPAIGN": "after-kill", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
-    failed = cli(stack, ["train", "baseline", "--config", "configs/baseline.yaml"], env)
-    assert failed.returncode != 0
-    assert "127.0.0.1:" + stack["values"]["MLFLOW_PORT"] in failed.stdout + failed.stderr
-    client = mlflow_client(stack)
+def test_mlflow_killed_mid_pipeline_fails_clearly_and_resumes_from_cache(stack, server_campaign):
+    """MLflow dies after training, while the pipeline is evaluating: the run fails naming the cause,
+    nothing is registered, and once `stack up` restarted MLflow the re-run reuses the trained step."""
+    config = stack["project"] / "configs" / "kill.yaml"
+    config.write_text(TINY_BASELINE.replace("seed: 0", "seed: 7"))  # a config nothing has trained yet
+    env = {**stack["ci_env"], "YOLO_MLOPS_CAMPAIGN": "mid-kill", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    command = [*CLI, "train", "baseline", "--config", str(config)]
+    process = subprocess.Popen(
+        command, cwd=stack["project"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output, killed = [], False
+    for line in process.stdout:
+        output.append(line)
+        if not killed and "Step evaluate_model has started" in plain(line):
+            os.killpg(int((stack["state"] / "stack" / "mlflow" / "pid").read_text()), signal.SIGKILL)
+            killed = True
+    failed_output = "".join(output)
+    stack["outputs"].append(failed_output)
+    assert process.wait(timeout=600) == 1 and killed, failed_output[-3000:]
+    assert "error: pipeline run baseline-mid-kill-" in failed_output and "failed" in failed_output
+    assert f"127.0.0.1:{stack['values']['MLFLOW_PORT']}" in failed_output  # the step's log names the server
+    assert "Traceback" not in failed_output.split("error: pipeline run")[-1]
+
     up = subprocess.run(
         [*CLI, "stack", "up", "--native", "--env-file", str(stack["env_file"])],
         cwd=stack["project"],
@@ -302,13 +316,20 @@ def test_mlflow_killed_fails_clearly_and_a_rerun_after_restart_succeeds(stack, s
         timeout=300,
     )
     assert up.returncode == 0, up.stdout + up.stderr
-    rerun = cli(stack, ["train", "baseline", "--config", "configs/baseline.yaml"], env)
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    assert "Step train_yolo has started" not in rerun.stdout + rerun.stderr  # training reused from cache
-    experiment = client.get_experiment_by_name("cv_yolo_tiny")
-    after = client.search_runs([experiment.experiment_id], "tags.campaign = 'after-kill'")
-    assert [r.info.status for r in after if r.info.status == "FINISHED"]
+    client = mlflow_client(stack)
     assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1  # nothing half-registered
+    rerun = cli(stack, ["train", "baseline", "--config", str(config)], env)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert TRAINING_STARTED in plain(failed_output)
+    assert TRAINING_STARTED not in plain(rerun.stdout + rerun.stderr)  # the trained step, from cache
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    runs = client.search_runs([experiment.experiment_id], "tags.campaign = 'mid-kill'")
+    # The failed pipeline's training run holds the weights but no final metrics (its summary never ran);
+    # the re-run's summary run carries them, pointing at it.
+    (summary,) = [r for r in runs if "source_run_id" in r.data.tags]
+    (trained,) = [r for r in runs if r is not summary]
+    assert summary.info.status == "FINISHED" and summary.data.tags["cached"] == "true"
+    assert summary.data.tags["source_run_id"] == trained.info.run_id and "mAP50" not in trained.data.metrics
 
 
 def test_port_taken_is_named(stack, tmp_path):

@@ -13,3 +13,9 @@ class ConfigError(UserError):
 
 class DatasetError(UserError):
     """The dataset is missing or malformed."""
+
+
+class RunFailed(UserError):
+    """A pipeline run failed (a step raised, a server went away); its log above says where."""
+
+    exit_code = 1
