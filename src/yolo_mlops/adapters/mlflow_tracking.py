@@ -80,12 +80,3 @@ def log_json(content: dict[str, Any], artifact_file: str) -> None:
 
 def log_text(text: str, artifact_file: str) -> None:
     mlflow.log_text(text, artifact_file)
-
-
-def search_runs(tracking_uri: str, experiment_name: str, filter_string: str) -> list[Any]:
-    """Runs matching a server-side filter (never a listing of the whole experiment)."""
-    client = MlflowClient(tracking_uri=tracking_uri)
-    experiment = client.get_experiment_by_name(experiment_name)
-    if experiment is None:
-        return []
-    return client.search_runs([experiment.experiment_id], filter_string=filter_string, max_results=1000)

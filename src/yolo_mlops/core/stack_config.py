@@ -27,6 +27,7 @@ CREDENTIALS = (
 NAMES = ("MLFLOW_DB_NAME", "MLFLOW_DB_USER", "ZENML_DB_NAME", "ZENML_DB_USER")
 PORTS = {"S3_PORT": 9000, "MYSQL_PORT": 3306, "MLFLOW_PORT": 5000, "ZENML_PORT": 8237}
 BUCKETS = {"S3_BUCKET_MLFLOW": "mlflow", "S3_BUCKET_ZENML": "zenml", "S3_BUCKET_DVC": "dvc"}
+PORTS_AS_TEXT = {k: str(v) for k, v in PORTS.items()}
 
 
 @dataclass(frozen=True)
@@ -106,21 +107,7 @@ def resolve_stack_config(file_values: Mapping[str, str], env: Mapping[str, str],
     return StackConfig(values)
 
 
-PORTS_AS_TEXT = {k: str(v) for k, v in PORTS.items()}
-
-
 def local_defaults_in_use(values: Mapping[str, str]) -> list[str]:
-    """Names of the variables still holding a `local-only-` default credential."""
-    return [k for k in CREDENTIALS if str(values.get(k, "")).startswith(LOCAL_ONLY_PREFIX)]
-
-
-def refuse_local_defaults(env: Mapping[str, str], local_stack: bool) -> None:
-    """In CI, the local-only defaults are accepted only for the local stack the job itself starts."""
-    if env.get("CI") != "true" or local_stack:
-        return
-    used = local_defaults_in_use(env)
-    if used:
-        raise ConfigError(
-            f"{used[0]} holds a local-only default credential, refused in CI against shared servers; set a real "
-            "value as a masked CI/CD variable."
-        )
+    """Names of the variables (server side or client side) still holding a `local-only-` default."""
+    names = (*CREDENTIALS, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    return [k for k in names if str(values.get(k, "")).startswith(LOCAL_ONLY_PREFIX)]
