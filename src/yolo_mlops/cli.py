@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote.set_defaults(func=cmd_promote)
 
     rollback = groups.add_parser("rollback", help="move an alias back to its previous version (from the ledger)")
-    rollback.add_argument("--alias", required=True, choices=["staging", "production"])
+    rollback.add_argument("--alias", required=True, help="the alias to move back, e.g. staging or production")
     _add_gate_args(rollback)
     _add_registry_arg(rollback)
     rollback.set_defaults(func=cmd_rollback)

@@ -131,6 +131,10 @@ class Gate:
         )
         return created, True
 
+    def _zenml_stage(self, alias: str) -> str | None:
+        """The model stage an alias stands for, whatever the configured alias names are."""
+        return {self.config.staging_alias: "staging", self.config.production_alias: "production"}.get(alias)
+
     def move_alias(
         self,
         alias: str,
@@ -139,7 +143,6 @@ class Gate:
         *,
         reason: str,
         decision_id: str,
-        stage: str | None,
     ) -> dict[str, Any] | None:
         """Compare-and-set: move `alias` to `target` only if it still points to `expected_current`.
 
@@ -149,6 +152,7 @@ class Gate:
         current = self.registry.alias_version(alias)
         if (current.version if current else None) != expected_current:
             return None
+        stage = self._zenml_stage(alias)
         if target is not None and stage and target.tags.get("zenml_run_id"):
             zenml_stack.set_model_stage(target.tags["zenml_run_id"], stage)
         self.registry.set_alias(alias, target.version if target else None)
@@ -189,7 +193,6 @@ class Gate:
                         target,
                         reason=decision.reason,
                         decision_id=decision_id,
-                        stage="staging",
                     )
                     if entry is not None:
                         version, moved = target.version, True
@@ -278,7 +281,6 @@ class Gate:
                 source,
                 reason=f"promoted {source_alias} v{source.version} to {target_alias}",
                 decision_id=f"promote-{source_alias}-{target_alias}",
-                stage=target_alias if target_alias in ("staging", "production") else None,
             )
         if entry is None:
             raise UserError(f"alias {target_alias!r} moved while promoting; nothing changed, run the job again.")
@@ -303,7 +305,6 @@ class Gate:
                 target,
                 reason=f"rollback of {alias} from v{current.version} to {f'v{previous}' if previous else 'nothing'}",
                 decision_id=f"rollback-{alias}",
-                stage=alias if alias in ("staging", "production") else None,
             )
         if entry is None:
             raise UserError(f"alias {alias!r} moved during the rollback; nothing changed, run it again.")
