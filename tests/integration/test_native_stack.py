@@ -377,3 +377,36 @@ def test_no_credential_in_any_log_or_report(stack, server_campaign):
     for output in stack["outputs"]:
         for secret in secret_values:
             assert secret not in output, "a credential appears in a command's output"
+
+
+def test_a_service_that_dies_while_starting_is_named_with_its_log(stack, tmp_path):
+    """A database server that exits at once (a broken install): `stack up` names it and shows its log."""
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    server = broken / "mariadbd"
+    server.write_text(
+        "#!/bin/sh\necho 'mariadbd: cannot open the data directory (simulated broken install)' >&2\nexit 1\n"
+    )
+    server.chmod(0o755)
+    ports = {"S3_PORT": free_port_block(), "MYSQL_PORT": free_port_block(1), "MLFLOW_PORT": free_port_block(1)}
+    ports["ZENML_PORT"] = free_port_block(1)
+    env_file = tmp_path / "broken.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in {**stack["values"], **ports}.items()))
+    env = {
+        **stack["base_env"],
+        "YOLO_MLOPS_STATE_DIR": str(tmp_path / "state"),
+        "PATH": f"{broken}:{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        [*CLI, "stack", "up", "--native", "--env-file", str(env_file)],
+        cwd=stack["project"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    subprocess.run([*CLI, "stack", "down", "--env-file", str(env_file)], cwd=stack["project"], env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "error: database exited while starting; last lines of its log:" in result.stderr
+    assert "cannot open the data directory (simulated broken install)" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -110,7 +110,12 @@ class NativeStack:
                 f"{service.name}: port {service.port} on 127.0.0.1 is already taken by another process; stop it or "
                 f"set {service.port_variable} in .env to a free port."
             )
-        service.prepare()
+        try:
+            service.prepare()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise StackError(
+                f"{service.name} could not be prepared ({exc}); last lines of its log:\n{self._tail(service.name)}"
+            ) from None
         log = self.log_path(service.name).open("ab")
         process = subprocess.Popen(  # noqa: S603 (our own command line)
             service.command,
@@ -132,7 +137,10 @@ class NativeStack:
                     f"{service.name} exited while starting; last lines of its log:\n{self._tail(service.name)}"
                 )
             if service.ready():
-                service.after_start()
+                try:
+                    service.after_start()
+                except Exception as exc:  # noqa: BLE001 (SQL client, S3 API: any failure means not up)
+                    raise StackError(f"{service.name} started but its set-up failed: {exc}") from None
                 return
             time.sleep(0.25)
         raise StackError(
