@@ -154,7 +154,10 @@ class Gate:
             return None
         stage = self._zenml_stage(alias)
         if target is not None and stage and target.tags.get("zenml_run_id"):
-            zenml_stack.set_model_stage(target.tags["zenml_run_id"], stage)
+            try:
+                zenml_stack.set_model_stage(target.tags["zenml_run_id"], stage)
+            except (RuntimeError, KeyError) as exc:  # no such run / no model version: nothing moved yet
+                raise RegistryError(f"ZenML: setting stage {stage!r} failed: {exc}") from None
         self.registry.set_alias(alias, target.version if target else None)
         if target is not None and stage and self.config.mlflow_stage_transition:
             self.registry.transition_stage(target.version, stage)
@@ -187,13 +190,18 @@ class Gate:
                     target, created = self._version_for(decision, decision_id, request.campaign)
                     if self.before_alias_move is not None:
                         self.before_alias_move()
-                    entry = self.move_alias(
-                        self.config.staging_alias,
-                        decision.champion.version if decision.champion else None,
-                        target,
-                        reason=decision.reason,
-                        decision_id=decision_id,
-                    )
+                    try:
+                        entry = self.move_alias(
+                            self.config.staging_alias,
+                            decision.champion.version if decision.champion else None,
+                            target,
+                            reason=decision.reason,
+                            decision_id=decision_id,
+                        )
+                    except RegistryError:
+                        if created:  # the alias did not move: leave no orphan version behind
+                            self.registry.delete_version(target.version)
+                        raise
                     if entry is not None:
                         version, moved = target.version, True
                         break

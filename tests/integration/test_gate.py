@@ -356,3 +356,18 @@ def test_opt_in_deprecated_stage_transition(world, tmp_path):
     plain = gate_for(world, new_model())
     run_gate(world, plain, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
     assert plain.registry.client.get_model_version(plain.config.model_name, "1").current_stage == "None"
+
+
+def test_zenml_stage_failure_moves_nothing(world, tmp_path):
+    """The winner's ZenML run is unknown to ZenML: the ZenML stage cannot follow, so MLflow's alias must not
+    move either; the registration is withdrawn and the gate could not decide."""
+    gate = gate_for(world, new_model())
+    campaign = make_campaign(world, [0.6, 0.9, 0.7])
+    client = world["client"]
+    for run in client.search_runs([world["experiment_id"]], f"tags.campaign = '{campaign}'"):
+        client.set_tag(run.info.run_id, "zenml_run_id", "00000000-0000-0000-0000-000000000000")
+    report = run_gate(world, gate, campaign, tmp_path)
+    assert (report["outcome"], report["exit_code"], report["alias_moved"]) == ("no_decision", 4, False)
+    assert "ZenML: setting stage 'staging' failed" in report["reason"]
+    assert staging(gate) is None and gate.registry.ledger() == []
+    assert gate.registry.client.search_model_versions(f"name = '{gate.config.model_name}'") == []
