@@ -233,7 +233,7 @@ def _local_api_key(state_dir: Path, config) -> str:  # noqa: ANN001 (StackConfig
     from yolo_mlops import stack
 
     kept = stack.load_client_env(state_dir).get("ZENML_STORE_API_KEY")
-    if kept and stack.preflight({**config.client_env(), "ZENML_STORE_API_KEY": kept}, True)[-1].ok:
+    if kept and stack.zenml_api_key_status(config.zenml_url, kept) == 200:
         return kept
     with tempfile.TemporaryDirectory() as tmp:
         key_file = Path(tmp) / "key"

@@ -137,19 +137,12 @@ def preflight(env: Mapping[str, str], local_stack: bool) -> list[Check]:
 
 
 def _check_s3(env: Mapping[str, str]) -> Check:
-    import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from yolo_mlops.adapters.native_stack import s3_client
+
     endpoint = env["MLFLOW_S3_ENDPOINT_URL"]
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=10),
-    )
+    client = s3_client(endpoint, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
     buckets = [env.get(k) or default for k, default in BUCKETS.items()]
     try:
         existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
@@ -176,12 +169,17 @@ def _check_mlflow(env: Mapping[str, str]) -> list[Check]:
     return [Check("mlflow", True, f"{uri}: up, credentials accepted")]
 
 
+def zenml_api_key_status(url: str, api_key: str) -> int:
+    """HTTP status of a ZenML login with a service-account API key (200: accepted)."""
+    form = urllib.parse.urlencode({"grant_type": "zenml-api-key", "password": api_key}).encode()
+    return _get(f"{url.rstrip('/')}/api/v1/login", {"Content-Type": "application/x-www-form-urlencoded"}, form)
+
+
 def _check_zenml(env: Mapping[str, str]) -> list[Check]:
     url = env["ZENML_STORE_URL"].rstrip("/")
     if _get(f"{url}/health") != 200:
         return [Check("zenml", False, f"{url} unreachable (GET /health failed)")]
-    form = urllib.parse.urlencode({"grant_type": "zenml-api-key", "password": env["ZENML_STORE_API_KEY"]}).encode()
-    status = _get(f"{url}/api/v1/login", {"Content-Type": "application/x-www-form-urlencoded"}, form)
+    status = zenml_api_key_status(url, env["ZENML_STORE_API_KEY"])
     if status != 200:
         return [
             Check(

@@ -18,7 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import REPO, TRAINING_STARTED, plain
-from tests.integration.test_native_stack import free_port_block
+from tests.integration.test_native_stack import free_stack_ports
 
 pytestmark = pytest.mark.integration
 
@@ -64,14 +64,13 @@ def pipeline_repo(tmp_path_factory) -> dict:
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "tiny campaign"], cwd=repo, check=True)
     subprocess.run(["git", "remote", "add", "origin", "https://gitlab.example.com/team/yolo-mlops.git"], cwd=repo)
-    ports = {"S3_PORT": free_port_block(), "MYSQL_PORT": free_port_block(1), "MLFLOW_PORT": free_port_block(1)}
-    ports["ZENML_PORT"] = free_port_block(1)
+    ports = free_stack_ports()
     run_env = tool_env(
         {
             "YOLO_MLOPS_STATE_DIR": str(state),
             "BASELINE_CONFIG": "configs/tiny/baseline.yaml",
             "GRID_CONFIG": "configs/tiny/grid.yaml",
-            **{k: str(v) for k, v in ports.items()},
+            **ports,
         }
     )
     yield {"repo": repo, "state": state, "env": run_env}

@@ -45,6 +45,16 @@ def free_port_block(width: int = 5) -> int:
     raise RuntimeError("no free port block")
 
 
+def free_stack_ports() -> dict[str, str]:
+    """Free ports for one stack (S3 with the block SeaweedFS uses beside it)."""
+    return {
+        "S3_PORT": str(free_port_block()),
+        "MYSQL_PORT": str(free_port_block(1)),
+        "MLFLOW_PORT": str(free_port_block(1)),
+        "ZENML_PORT": str(free_port_block(1)),
+    }
+
+
 def _free(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -65,10 +75,7 @@ def stack(tmp_path_factory) -> dict:
     for folder in (home, project / "configs"):
         folder.mkdir(parents=True)
     values = {
-        "S3_PORT": str(free_port_block()),
-        "MYSQL_PORT": str(free_port_block(1)),
-        "MLFLOW_PORT": str(free_port_block(1)),
-        "ZENML_PORT": str(free_port_block(1)),
+        **free_stack_ports(),
         "MINIO_ROOT_USER": f"s3user{token()}",
         "MINIO_ROOT_PASSWORD": token(),
         "MLFLOW_DB_NAME": "mlflow",
@@ -333,15 +340,14 @@ def test_mlflow_killed_mid_pipeline_fails_clearly_and_resumes_from_cache(stack, 
 
 
 def test_port_taken_is_named(stack, tmp_path):
-    ports = {"S3_PORT": free_port_block(), "MYSQL_PORT": free_port_block(1), "MLFLOW_PORT": free_port_block(1)}
-    ports["ZENML_PORT"] = free_port_block(1)
-    values = {**stack["values"], **{k: str(v) for k, v in ports.items()}}
+    ports = free_stack_ports()
+    values = {**stack["values"], **ports}
     env_file = tmp_path / "taken.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     env = {**stack["base_env"], "YOLO_MLOPS_STATE_DIR": str(tmp_path / "state")}
     up = [*CLI, "stack", "up", "--native", "--env-file", str(env_file)]
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", ports["MLFLOW_PORT"]))
+        squatter.bind(("127.0.0.1", int(ports["MLFLOW_PORT"])))
         squatter.listen()
         result = subprocess.run(up, cwd=stack["project"], env=env, capture_output=True, text=True, timeout=300)
     down = subprocess.run(
@@ -388,8 +394,7 @@ def test_a_service_that_dies_while_starting_is_named_with_its_log(stack, tmp_pat
         "#!/bin/sh\necho 'mariadbd: cannot open the data directory (simulated broken install)' >&2\nexit 1\n"
     )
     server.chmod(0o755)
-    ports = {"S3_PORT": free_port_block(), "MYSQL_PORT": free_port_block(1), "MLFLOW_PORT": free_port_block(1)}
-    ports["ZENML_PORT"] = free_port_block(1)
+    ports = free_stack_ports()
     env_file = tmp_path / "broken.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in {**stack["values"], **ports}.items()))
     env = {

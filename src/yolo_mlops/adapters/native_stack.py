@@ -391,20 +391,26 @@ class NativeStack:
         return Service("zenml", port, "ZENML_PORT", command, env, lambda: http_ok(f"{config.zenml_url}/health"))
 
 
-def _s3_client(config: StackConfig):  # noqa: ANN202 (boto3 client type)
-    """A boto3 S3 client that has answered one authenticated call, or None."""
+def s3_client(endpoint: str, access_key: str, secret_key: str):  # noqa: ANN201 (boto3 client type)
+    """A boto3 S3 client for a non-AWS endpoint: one attempt, short timeouts (callers poll or report)."""
     import boto3
     from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=10),
+    )
+
+
+def _s3_client(config: StackConfig):  # noqa: ANN202 (boto3 client type)
+    """The stack's S3 client once it has answered one authenticated call, or None."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=config.s3_endpoint,
-        aws_access_key_id=config["MINIO_ROOT_USER"],
-        aws_secret_access_key=config["MINIO_ROOT_PASSWORD"],
-        region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
-    )
+    client = s3_client(config.s3_endpoint, config["MINIO_ROOT_USER"], config["MINIO_ROOT_PASSWORD"])
     try:
         client.list_buckets()
     except (BotoCoreError, ClientError):
