@@ -25,16 +25,16 @@ def main() -> None:
 
     state = Path(tempfile.mkdtemp(prefix="yolo-mlops-bench-gate-"))
     os.environ["YOLO_MLOPS_STATE_DIR"] = str(state)
-    from yolo_mlops.adapters.process_env import configure_process_env
+    from yolo_mlops.configuration.process_env import configure_process_env
 
     configure_process_env(state)
     from mlflow.entities import Metric, RunTag
 
     from yolo_mlops.adapters.mlflow_tracking import embedded_artifact_root, embedded_tracking_uri, ensure_experiment
-    from yolo_mlops.config import RegistryConfig
-    from yolo_mlops.core.gate import GatePolicy
-    from yolo_mlops.gate import Gate, GateRequest
-    from yolo_mlops.runtime import current_settings
+    from yolo_mlops.configuration.config_files import RegistryConfig
+    from yolo_mlops.configuration.environment import current_settings
+    from yolo_mlops.core.policy import GatePolicy
+    from yolo_mlops.promotion.gate import Gate, GateRequest
 
     settings = current_settings()
     tracking = embedded_tracking_uri(state)

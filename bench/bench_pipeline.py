@@ -29,14 +29,14 @@ def main() -> None:
     state = Path(tempfile.mkdtemp(prefix="yolo-mlops-bench-"))
     os.environ["YOLO_MLOPS_STATE_DIR"] = str(state)
     os.environ["YOLO_MLOPS_CAMPAIGN"] = "bench"
-    from yolo_mlops.adapters.process_env import configure_process_env
+    from yolo_mlops.configuration.process_env import configure_process_env
 
     configure_process_env(state)
     from yolo_mlops.adapters import ultralytics_runtime
-    from yolo_mlops.campaign import execute, prepare_tracking
+    from yolo_mlops.configuration.environment import current_settings
     from yolo_mlops.data.synth import synthesize
-    from yolo_mlops.planning import plan_baseline
-    from yolo_mlops.runtime import current_settings
+    from yolo_mlops.training.campaign import execute, prepare_tracking
+    from yolo_mlops.training.planning import plan_baseline
 
     if not (args.data / "data.yaml").exists():
         synthesize(args.data)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_mlops.adapters.process_env import configure_process_env
+from yolo_mlops.configuration.process_env import configure_process_env
 
 # One state dir for the session, shared by the CLI subprocesses and this process: the test process itself
 # imports mlflow, zenml and ultralytics (to read runs, load weights, run the gate in-process), and points

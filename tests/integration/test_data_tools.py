@@ -12,7 +12,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from yolo_mlops.data.coco import import_person_subset
+from yolo_mlops.data.coco_import import import_person_subset
 from yolo_mlops.data.layout import label_path_for, write_data_yaml
 from yolo_mlops.data.synth import synthesize
 from yolo_mlops.data.validate import dataset_md5, validate_dataset

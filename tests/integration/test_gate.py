@@ -20,11 +20,11 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import CAMPAIGN, SESSION_STATE, run_cli
 from yolo_mlops.adapters import ultralytics_runtime
-from yolo_mlops.adapters.mlflow_registry import load_model_weights_uri
+from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
-from yolo_mlops.config import RegistryConfig, expected_configs, load_gate_policy
-from yolo_mlops.gate import Gate, GateRequest
-from yolo_mlops.runtime import current_settings
+from yolo_mlops.configuration.config_files import RegistryConfig, expected_configs, load_gate_policy
+from yolo_mlops.configuration.environment import current_settings
+from yolo_mlops.promotion.gate import Gate, GateRequest
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +124,7 @@ def test_scenario(world, tmp_path, name):
         assert not report["alias_moved"] and any(not v["passed"] for v in report["verdicts"])
 
 
-def test_first_model_is_rubber_stamped_and_resolves_by_alias(world, tmp_path):
+def test_first_model_is_rubber_stamped_and_resolves_by_alias(world, tmp_path, monkeypatch):
     model = new_model()
     gate = gate_for(world, model)
     report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
@@ -138,7 +138,11 @@ def test_first_model_is_rubber_stamped_and_resolves_by_alias(world, tmp_path):
     (entry,) = gate.registry.ledger()
     assert (entry["alias"], entry["from_version"], entry["to_version"]) == ("staging", None, "1")
     assert entry["actor"] and entry["metrics"]["mAP50"] == 0.9 and entry["data_md5"]
-    weights = load_model_weights_uri(TRACKING, f"models:/{model}@staging", tmp_path / "dl")
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", TRACKING)  # as a user resolves it (README, "The gate")
+    folder = mlflow.artifacts.download_artifacts(f"models:/{model}@staging", dst_path=str(tmp_path / "dl"))
+    weights = Path(folder) / "best.pt"
     import ultralytics
 
     image = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
@@ -177,7 +181,7 @@ def test_same_campaign_twice_is_idempotent(world, tmp_path):
     assert run_gate(world, gate, campaign, tmp_path)["outcome"] == "first_model"
     again = run_gate(world, gate, campaign, tmp_path)
     assert (again["outcome"], again["exit_code"], again["model_version"]) == ("already_champion", 0, "1")
-    versions = gate.registry.client.search_model_versions(f"name = '{gate.config.model_name}'")
+    versions = gate.registry.versions()
     assert len(versions) == 1 and len(gate.registry.ledger()) == 1
 
 
@@ -186,7 +190,7 @@ def test_dry_run_changes_nothing(world, tmp_path):
     report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path, promote=False)
     assert report["outcome"] == "first_model" and report["dry_run"] and not report["alias_moved"]
     assert staging(gate) is None and gate.registry.ledger() == []
-    assert gate.registry.client.search_model_versions(f"name = '{gate.config.model_name}'") == []
+    assert gate.registry.versions() == []
 
 
 def test_champion_scored_on_older_data_is_rescored(world, tmp_path):
@@ -204,33 +208,52 @@ def test_champion_scored_on_older_data_is_rescored(world, tmp_path):
     assert report["outcome"] == "promote"
 
 
+class RacedRegistry(Registry):
+    """The registry as another pipeline's gate changes it: right after this gate registers its winner, the
+    other gate promotes its own (better) model, before this gate's compare-and-set."""
+
+    def __init__(self, tracking_uri: str, model_name: str, other_promotion) -> None:
+        super().__init__(tracking_uri, "cv_yolo_tiny", model_name)
+        self.other_promotion = other_promotion
+
+    def register(self, source_run_id: str, tags: dict[str, str]):
+        registered = super().register(source_run_id, tags)
+        if self.other_promotion is not None:
+            other, self.other_promotion = self.other_promotion, None
+            other(self)
+        return registered
+
+
 def test_alias_moved_during_the_decision_is_decided_again(world, tmp_path):
-    gate = gate_for(world, new_model())
+    model = new_model()
+    gate = gate_for(world, model)
     run_gate(world, gate, make_campaign(world, [0.6, 0.7, 0.65]), tmp_path)
     newer = make_campaign(world, [0.6, 0.95, 0.7])  # another pipeline's better model, promoted meanwhile
     newer_run = next(c for c in gate.registry.campaign_candidates(newer) if c.config == "grid 1/2")
 
-    def another_pipeline_promotes() -> None:
-        gate.before_alias_move = None
-        version = gate.registry.register(
-            newer_run.source_run_id,
-            {
-                "weights_sha256": newer_run.weights_sha256,
-                "metrics": json.dumps(newer_run.metrics),
-                "data_md5": newer_run.data_md5,
-                "campaign": newer,
-            },
-        )
-        gate.registry.set_alias("staging", version.version)
+    def another_pipeline_promotes(registry: Registry) -> None:
+        tags = {
+            "weights_sha256": newer_run.weights_sha256,
+            "metrics": json.dumps(newer_run.metrics),
+            "data_md5": newer_run.data_md5,
+            "campaign": newer,
+        }
+        registry.set_alias("staging", registry.register(newer_run.source_run_id, tags).version)
 
-    gate.before_alias_move = another_pipeline_promotes
-    report = run_gate(world, gate, make_campaign(world, [0.6, 0.8, 0.7]), tmp_path)
+    raced = Gate(
+        current_settings(),
+        TRACKING,
+        world["policy"],
+        RegistryConfig(model_name=model),
+        registry=RacedRegistry(TRACKING, model, another_pipeline_promotes),
+    )
+    report = run_gate(world, raced, make_campaign(world, [0.6, 0.8, 0.7]), tmp_path)
     # Decided again against the newer champion (0.95): the 0.8 candidate must not overwrite it.
     assert report["outcome"] == "keep_champion", report["reason"]
     assert report["champion"]["version"] == staging(gate) == "3"
     assert [e["to_version"] for e in gate.registry.ledger()] == ["1"]
-    versions = gate.registry.client.search_model_versions(f"name = '{gate.config.model_name}'")
-    assert sorted(str(v.version) for v in versions) == ["1", "3"]  # the losing registration was withdrawn
+    versions = gate.registry.versions()
+    assert sorted(v.version for v in versions) == ["1", "3"]  # the losing registration was withdrawn
 
 
 def test_registry_unreachable_fails_closed(world, tmp_path, monkeypatch):
@@ -350,12 +373,12 @@ def test_opt_in_deprecated_stage_transition(world, tmp_path):
         RegistryConfig(model_name=new_model(), mlflow_stage_transition=True),
     )
     run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
-    assert gate.registry.client.get_model_version(gate.config.model_name, "1").current_stage == "Staging"
+    assert gate.registry.version_stage("1") == "Staging"
     gate.promote("staging", "production")
-    assert gate.registry.client.get_model_version(gate.config.model_name, "1").current_stage == "Production"
+    assert gate.registry.version_stage("1") == "Production"
     plain = gate_for(world, new_model())
     run_gate(world, plain, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
-    assert plain.registry.client.get_model_version(plain.config.model_name, "1").current_stage == "None"
+    assert plain.registry.version_stage("1") == "None"
 
 
 def test_zenml_stage_failure_moves_nothing(world, tmp_path):
@@ -370,4 +393,4 @@ def test_zenml_stage_failure_moves_nothing(world, tmp_path):
     assert (report["outcome"], report["exit_code"], report["alias_moved"]) == ("no_decision", 4, False)
     assert "ZenML: setting stage 'staging' failed" in report["reason"]
     assert staging(gate) is None and gate.registry.ledger() == []
-    assert gate.registry.client.search_model_versions(f"name = '{gate.config.model_name}'") == []
+    assert gate.registry.versions() == []

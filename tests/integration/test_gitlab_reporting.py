@@ -7,7 +7,6 @@ save/create/delete calls) and the HTTP requests it builds, which the fake checks
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
@@ -18,8 +17,9 @@ import responses
 from responses import matchers
 
 from yolo_mlops.adapters import gitlab_api
-from yolo_mlops.cli_gitlab import NO_TOKEN, add_gitlab_commands
-from yolo_mlops.core.gitlab_report import NOTE_MARKER
+from yolo_mlops.cli.gitlab_commands import NO_TOKEN
+from yolo_mlops.cli.main import main
+from yolo_mlops.core.gitlab_messages import NOTE_MARKER
 
 SERVER = "https://gitlab.example.com"
 API = f"{SERVER}/api/v4"
@@ -72,11 +72,7 @@ def gate_files(folder: Path, outcome: str = "promote", reason: str = "better by 
 
 
 def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    groups = parser.add_subparsers(dest="group")
-    add_gitlab_commands(groups)
-    args = parser.parse_args(["gitlab", *argv])
-    return args.func(args)
+    return main(["gitlab", *argv])
 
 
 def writes(rsps: responses.RequestsMock) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 from xml.etree import ElementTree
 
-from yolo_mlops.core.gate import Candidate, Champion, GatePolicy, decide
-from yolo_mlops.core.gate_report import build_report, render_dotenv, render_junit, render_markdown, run_link
+from yolo_mlops.core.decision_report import build_report, render_dotenv, render_junit, render_markdown, run_link
+from yolo_mlops.core.policy import Candidate, Champion, GatePolicy, decide
 
 METRICS = {"mAP50": 0.8, "mAP50_95": 0.4, "precision": 0.9, "recall": 0.7, "inference_ms": 5.0}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from yolo_mlops.core.gitlab_report import NOTE_MARKER, commit_status, note_body, parse_variables
+from yolo_mlops.core.gitlab_messages import NOTE_MARKER, commit_status, note_body, parse_variables
 
 
 def report(outcome: str, **extra) -> dict:

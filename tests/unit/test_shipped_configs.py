@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_mlops.config import load_baseline, load_grid
+from yolo_mlops.configuration.config_files import load_baseline, load_grid
 from yolo_mlops.core.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -1,7 +1,7 @@
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.stack_config import (
+from yolo_mlops.core.service_config import (
     CREDENTIALS,
     NAMES,
     local_defaults_in_use,

@@ -12,7 +12,7 @@ from typing import Any
 import gitlab
 import requests
 
-from yolo_mlops.core.gitlab_report import NOTE_MARKER
+from yolo_mlops.core.gitlab_messages import NOTE_MARKER
 
 
 class GitLabError(RuntimeError):

@@ -1,4 +1,7 @@
-"""MLflow adapter for the gate: campaign runs as candidates, the model registry, aliases and the ledger."""
+"""MLflow adapter for the gate, and the only code that talks to MLflow's registry and reads runs for it:
+campaign runs as candidates, registered model versions, aliases, the ledger, the decision run.
+
+Every MLflow or connection failure leaves as one RegistryError naming the server and the operation."""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from yolo_mlops.core.gate import Candidate
+from yolo_mlops.core.policy import Candidate
 
 LEDGER_TAG_PREFIX = "ledger."
 WEIGHTS_ARTIFACT_DIR = "weights"
+WEIGHTS_FILE = "best.pt"
 
 
 class RegistryError(RuntimeError):
@@ -28,6 +32,16 @@ class VersionInfo:
     run_id: str
     tags: dict[str, str]
     source: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the gate reads of one MLflow run."""
+
+    run_id: str
+    tags: dict[str, str]
+    params: dict[str, str]
+    metrics: dict[str, float]
 
 
 def _number(value: Any) -> float:
@@ -43,10 +57,14 @@ class Registry:
         self.model_name = model_name
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Any, *args: Any, absent: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        """`fn(*args, **kwargs)`, with every failure translated once, here; None when MLflow answers with one of
+        the `absent` error codes (a thing that does not exist is an answer, not a fault)."""
         try:
             return fn(*args, **kwargs)
         except MlflowException as exc:
+            if exc.error_code in absent:
+                return None
             raise RegistryError(f"MLflow at {self.tracking_uri}: {what} failed: {exc.message}") from None
         except OSError as exc:  # connection refused, DNS, disk
             raise RegistryError(f"MLflow at {self.tracking_uri}: {what} failed: {exc}") from None
@@ -87,12 +105,9 @@ class Registry:
             source_run_id=tags.get("source_run_id", run.info.run_id),
         )
 
-    def download_weights(self, run_id: str, dst: Path) -> Path:
-        dst.mkdir(parents=True, exist_ok=True)
-        local = self._call(
-            "downloading weights", self.client.download_artifacts, run_id, f"{WEIGHTS_ARTIFACT_DIR}/best.pt", str(dst)
-        )
-        return Path(local)
+    def run(self, run_id: str) -> RunRecord:
+        run = self._call(f"reading run {run_id}", self.client.get_run, run_id)
+        return RunRecord(run.info.run_id, dict(run.data.tags), dict(run.data.params), dict(run.data.metrics))
 
     def start_decision_run(self, campaign: str, tags: dict[str, str]) -> str:
         """The gate's own MLflow run: its id is the decision id; reports and the ledger land there."""
@@ -116,34 +131,39 @@ class Registry:
     # ---- registry -----------------------------------------------------------------------------------
 
     def ensure_model(self) -> None:
-        try:
-            self.client.get_registered_model(self.model_name)
-        except MlflowException as exc:
-            if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-                raise RegistryError(
-                    f"MLflow at {self.tracking_uri}: reading the registry failed: {exc.message}"
-                ) from None
-            self._call("creating the registered model", self.client.create_registered_model, self.model_name)
+        missing = "RESOURCE_DOES_NOT_EXIST"
+        if self._call("reading the registry", self.client.get_registered_model, self.model_name, absent=(missing,)):
+            return
+        self._call("creating the registered model", self.client.create_registered_model, self.model_name)
 
-    def _info(self, version: Any) -> VersionInfo:
+    @staticmethod
+    def _info(version: Any) -> VersionInfo:
         return VersionInfo(str(version.version), version.run_id or "", dict(version.tags or {}), version.source or "")
 
     def alias_version(self, alias: str) -> VersionInfo | None:
-        try:
-            return self._info(self.client.get_model_version_by_alias(self.model_name, alias))
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                return None
-            raise RegistryError(
-                f"MLflow at {self.tracking_uri}: reading alias {alias!r} failed: {exc.message}"
-            ) from None
-        except OSError as exc:
-            raise RegistryError(f"MLflow at {self.tracking_uri}: reading alias {alias!r} failed: {exc}") from None
+        found = self._call(
+            f"reading alias {alias!r}",
+            self.client.get_model_version_by_alias,
+            self.model_name,
+            alias,
+            absent=("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"),
+        )
+        return self._info(found) if found else None
 
     def get_version(self, version: str) -> VersionInfo:
         return self._info(
             self._call(f"reading version {version}", self.client.get_model_version, self.model_name, version)
         )
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version of the registered model, oldest first."""
+        found = self._call("listing model versions", self.client.search_model_versions, f"name = '{self.model_name}'")
+        return sorted((self._info(v) for v in found), key=lambda v: int(v.version))
+
+    def version_stage(self, version: str) -> str:
+        """MLflow's deprecated stage of a version ("None", "Staging", …)."""
+        found = self._call(f"reading version {version}", self.client.get_model_version, self.model_name, version)
+        return str(found.current_stage)
 
     def version_with_weights(self, weights_sha256: str) -> VersionInfo | None:
         """An existing version holding these weights: re-gating must not register them twice."""
@@ -166,6 +186,20 @@ class Registry:
         )
         return self._info(version)
 
+    def download_weights(self, version: str, dst: Path) -> Path:
+        """The weights file of a registered version, downloaded into `dst` (from the version's source, with this
+        registry's own tracking URI: a `models:/` URI would resolve through the process-wide one)."""
+        source = self.get_version(version).source
+        local = self._call(
+            f"downloading version {version}",
+            mlflow.artifacts.download_artifacts,
+            artifact_uri=source,
+            dst_path=str(dst),
+            tracking_uri=self.tracking_uri,
+        )
+        path = Path(local)
+        return path / WEIGHTS_FILE if path.is_dir() else path
+
     def delete_version(self, version: str) -> None:
         self._call(f"deleting version {version}", self.client.delete_model_version, self.model_name, version)
 
@@ -187,12 +221,11 @@ class Registry:
 
     def ledger(self) -> list[dict[str, Any]]:
         """Every alias move, oldest first, from the registered model's tags."""
-        try:
-            model = self.client.get_registered_model(self.model_name)
-        except MlflowException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return []
-            raise RegistryError(f"MLflow at {self.tracking_uri}: reading the ledger failed: {exc.message}") from None
+        model = self._call(
+            "reading the ledger", self.client.get_registered_model, self.model_name, absent=("RESOURCE_DOES_NOT_EXIST",)
+        )
+        if model is None:
+            return []
         entries = [json.loads(v) for k, v in (model.tags or {}).items() if k.startswith(LEDGER_TAG_PREFIX)]
         return sorted(entries, key=lambda entry: entry["seq"])
 
@@ -207,11 +240,3 @@ class Registry:
             json.dumps(entry, sort_keys=True, separators=(",", ":")),
         )
         return entry
-
-
-def load_model_weights_uri(tracking_uri: str, model_uri: str, dst: Path) -> Path:
-    """Download `models:/<name>@alias` (or /version) and return the weights file in it."""
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(dst)))
-    return local / "best.pt" if local.is_dir() else local

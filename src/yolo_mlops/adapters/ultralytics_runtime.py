@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yolo_mlops.core.metrics import METRIC_NAMES
 from yolo_mlops.core.train_params import TrainParams, resolve_device
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -133,13 +134,14 @@ def evaluate(weights: Path, data_yaml: Path, imgsz: int, batch: int, device: str
         name="val",
         exist_ok=True,
     )
-    return {
-        "mAP50": float(result.box.map50),
-        "mAP50_95": float(result.box.map),
-        "precision": float(result.box.mp),
-        "recall": float(result.box.mr),
-        "inference_ms": float(result.speed["inference"]),
+    fields = {
+        "mAP50": result.box.map50,
+        "mAP50_95": result.box.map,
+        "precision": result.box.mp,
+        "recall": result.box.mr,
+        "inference_ms": result.speed["inference"],
     }
+    return {name: float(fields[name]) for name in METRIC_NAMES}
 
 
 def predict_count(weights: Path, image: Path, imgsz: int = 320) -> int:

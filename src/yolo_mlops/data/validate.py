@@ -11,6 +11,7 @@ import yaml
 from PIL import Image
 
 from yolo_mlops.core.dataset_checks import Problem, check_data_yaml, check_label_lines
+from yolo_mlops.core.errors import DatasetError
 from yolo_mlops.data.layout import DATA_YAML, is_image, label_path_for
 
 # Directories DVC always ignores (dvc/ignore.py default patterns).
@@ -114,3 +115,24 @@ def dataset_md5(root: Path) -> str:
     entries.sort(key=lambda entry: entry["relpath"])
     payload = json.dumps(entries, sort_keys=True).encode("utf-8")
     return hashlib.md5(payload, usedforsecurity=False).hexdigest() + ".dir"
+
+
+_SHOWN_PROBLEMS = 20
+
+
+def require_valid_dataset(root: Path) -> str:
+    """The dataset's DVC md5 if it validates; DatasetError listing every problem (`file:line: what`)."""
+    if not (root / "data.yaml").is_file():
+        raise DatasetError(
+            f"{root}: no dataset here (data.yaml missing); run `dvc pull` or `yolo-mlops data synth --out {root}`."
+        )
+    problems = validate_dataset(root)
+    if problems:
+        lines = [str(p) for p in problems[:_SHOWN_PROBLEMS]]
+        if len(problems) > _SHOWN_PROBLEMS:
+            lines.append(f"... and {len(problems) - _SHOWN_PROBLEMS} more")
+        raise DatasetError(
+            f"{root}: dataset is invalid ({len(problems)} problem(s)); fix or regenerate it before training:\n  "
+            + "\n  ".join(lines)
+        )
+    return dataset_md5(root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from yolo_mlops.config import load_baseline, load_grid
+from yolo_mlops.configuration.config_files import load_baseline, load_grid
 from yolo_mlops.core.grid import select_cells
 from yolo_mlops.core.train_params import TrainParams
 

@@ -1,90 +1,16 @@
-"""`yolo-mlops stack up|down|status`: the services, by docker compose or as native processes, and the
-preflight that CI's `services` job runs before any training."""
+"""The preflight CI's `stack` job runs before any training: each server reachable, each credential accepted."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
 from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from yolo_mlops.core.errors import UserError
-from yolo_mlops.core.stack_config import (
-    BUCKETS,
-    StackConfig,
-    local_defaults_in_use,
-    parse_env_file,
-    resolve_stack_config,
-)
-
-CLIENT_VARIABLES = (
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "ZENML_STORE_URL",
-    "ZENML_STORE_API_KEY",
-)
-COMPOSE_FILE = Path("docker-compose.yml")
-
-
-def stack_dir(state_dir: Path) -> Path:
-    return state_dir / "stack"
-
-
-def client_env_file(state_dir: Path) -> Path:
-    """Where `stack up` leaves the client variables of the local stack (mode 0600; never printed)."""
-    return stack_dir(state_dir) / "client.env"
-
-
-def load_stack_config(env_file: Path | None) -> tuple[StackConfig, str]:
-    """From `env_file`, else .env, else .env.example (local-only defaults); the environment overrides."""
-    candidates = [env_file] if env_file else [Path(".env"), Path(".env.example")]
-    for path in candidates:
-        if path.is_file():
-            return resolve_stack_config(parse_env_file(path.read_text()), os.environ, str(path)), str(path)
-    raise UserError(f"{candidates[0]}: not found; copy .env.example to .env (local-only defaults) and edit it.")
-
-
-def docker_engine_answers() -> bool:
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    try:
-        return subprocess.run([docker, "info"], capture_output=True, timeout=10).returncode == 0  # noqa: S603
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def compose_command(env_file: str) -> list[str]:
-    return ["docker", "compose", "--env-file", env_file, "-f", str(COMPOSE_FILE)]
-
-
-def write_client_env(state_dir: Path, values: Mapping[str, str]) -> Path:
-    path = client_env_file(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-    return path
-
-
-def load_client_env(state_dir: Path) -> dict[str, str]:
-    """The local stack's client variables; the process environment wins where both set one."""
-    path = client_env_file(state_dir)
-    values = parse_env_file(path.read_text()) if path.is_file() else {}
-    return {**values, **{k: os.environ[k] for k in CLIENT_VARIABLES if os.environ.get(k)}}
-
-
-# ---- preflight --------------------------------------------------------------------------------------
+from yolo_mlops.core.service_config import BUCKETS, local_defaults_in_use
+from yolo_mlops.services.env_files import CLIENT_VARIABLES
 
 
 @dataclass(frozen=True)
@@ -98,9 +24,9 @@ class Check:
 
 
 def _get(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
-    request = urllib.request.Request(url, data=data, headers=headers or {})  # noqa: S310 (configured URL)
+    request = urllib.request.Request(url, data=data, headers=headers or {})  # configured URL
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -139,7 +65,7 @@ def preflight(env: Mapping[str, str], local_stack: bool) -> list[Check]:
 def _check_s3(env: Mapping[str, str]) -> Check:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from yolo_mlops.adapters.native_stack import s3_client
+    from yolo_mlops.adapters.s3 import s3_client
 
     endpoint = env["MLFLOW_S3_ENDPOINT_URL"]
     client = s3_client(endpoint, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])

@@ -7,8 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from yolo_mlops.core.leaderboard import LeaderboardRow, rank, render_leaderboard
-
-PLOTTED_METRICS = ("mAP50", "mAP50_95", "precision", "recall")
+from yolo_mlops.core.metrics import QUALITY_METRICS
 
 
 def write_leaderboard(rows: list[LeaderboardRow], title: str, out_dir: Path) -> str:
@@ -28,8 +27,8 @@ def plot_metrics(rows: list[LeaderboardRow], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows)), 4.0))
-    width = 0.8 / len(PLOTTED_METRICS)
-    for offset, metric in enumerate(PLOTTED_METRICS):
+    width = 0.8 / len(QUALITY_METRICS)
+    for offset, metric in enumerate(QUALITY_METRICS):
         xs = [i + offset * width for i in range(len(rows))]
         ax.bar(xs, [row.metrics[metric] for row in rows], width=width, label=metric)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
@@ -37,7 +36,7 @@ def plot_metrics(rows: list[LeaderboardRow], path: Path, title: str) -> None:
     ax.set_ylim(0, 1.2)  # headroom for the legend above bars that reach 1.0
     ax.set_ylabel("val metric")
     ax.set_title(title)
-    ax.legend(loc="upper center", fontsize=8, ncol=len(PLOTTED_METRICS))
+    ax.legend(loc="upper center", fontsize=8, ncol=len(QUALITY_METRICS))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

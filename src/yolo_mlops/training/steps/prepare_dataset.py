@@ -5,7 +5,7 @@ from typing import Annotated
 
 from zenml import step
 
-from yolo_mlops.datasets import require_valid_dataset
+from yolo_mlops.data.validate import require_valid_dataset
 
 
 @step(enable_cache=False)

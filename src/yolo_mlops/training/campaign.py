@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from yolo_mlops.adapters import mlflow_tracking, zenml_stack
+from yolo_mlops.adapters import mlflow_tracking, zenml_client
 from yolo_mlops.adapters.git_info import provenance_tags
 from yolo_mlops.core.errors import RunFailed, UserError
 from yolo_mlops.core.leaderboard import LeaderboardRow
 from yolo_mlops.core.settings import Settings
-from yolo_mlops.planning import PlannedRun
+from yolo_mlops.training.planning import PlannedRun
 
 
 def prepare_tracking(settings: Settings) -> str:
@@ -22,13 +22,11 @@ def prepare_tracking(settings: Settings) -> str:
                 "ZENML_STORE_API_KEY too (the servers work as a pair), or unset both for the embedded default."
             )
         tracking_uri = settings.mlflow_tracking_uri or mlflow_tracking.embedded_tracking_uri(settings.state_dir)
-        zenml_stack.ensure_embedded_stack(tracking_uri)
+        zenml_client.ensure_embedded_stack(tracking_uri)
     else:
-        from yolo_mlops.adapters import zenml_server
-
-        zenml_server.activate_stack()  # a fresh CI runner's client has no active stack yet
+        zenml_client.activate_stack()  # a fresh CI runner's client has no active stack yet
         try:
-            tracking_uri = zenml_stack.active_tracking_uri()
+            tracking_uri = zenml_client.active_tracking_uri()
         except RuntimeError as exc:
             raise UserError(f"ZENML_STORE_URL is set but {exc}.") from None
     artifact_root = (
@@ -42,7 +40,7 @@ def execute(
     planned: PlannedRun, dataset_dir: Path, settings: Settings, project_dir: Path, model_name: str
 ) -> LeaderboardRow:
     """Run one training pipeline; cached steps are reused, so an unchanged config retrains nothing."""
-    from yolo_mlops.pipelines.training import training_pipeline
+    from yolo_mlops.training.pipeline import training_pipeline
 
     tags = {"campaign": settings.campaign, "pipeline": planned.pipeline, **provenance_tags(project_dir)}
     if planned.cell is not None:
@@ -53,13 +51,13 @@ def execute(
     try:
         run = training_pipeline.with_options(
             run_name=run_name,
-            settings=zenml_stack.tracker_settings(settings.experiment_name, tags),
-            model=zenml_stack.model_config(model_name),
+            settings=zenml_client.tracker_settings(settings.experiment_name, tags),
+            model=zenml_client.model_config(model_name),
         )(dataset_dir=str(dataset_dir.resolve()), params=planned.params.to_dict(), config_name=planned.name)
     except RuntimeError as exc:
         # Completed steps stay cached: re-running once the cause is fixed resumes from there.
         raise RunFailed(f"pipeline run {run_name} failed: {exc} (the step's log above says why)") from None
     if run is None:
         raise RuntimeError(f"ZenML returned no pipeline run for {run_name}")
-    summary = zenml_stack.step_output(run.id, "summarize_experiment", "summary")
+    summary = zenml_client.step_output(run.id, "summarize_experiment", "summary")
     return LeaderboardRow.from_summary(summary, planned.overrides_text)

@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from yolo_mlops.adapters import mlflow_tracking, ultralytics_runtime, zenml_stack
+from yolo_mlops.adapters import mlflow_tracking, ultralytics_runtime, zenml_client
+from yolo_mlops.configuration.environment import current_settings
 from yolo_mlops.core.train_params import parse_train_params
-from yolo_mlops.runtime import current_settings
 
 
 @step(experiment_tracker=True)
@@ -16,7 +16,7 @@ def train_yolo(
 ) -> tuple[Annotated[Path, "model_dir"], Annotated[dict[str, Any], "training"]]:
     """`data_md5` is an input for the cache key: the same data.yaml path over changed data must retrain."""
     train_params = parse_train_params(params, "train_yolo params")
-    run_id = zenml_stack.current_run_id()
+    run_id = zenml_client.current_run_id()
     out_dir = current_settings().state_dir / "ultralytics-runs" / run_id
     mlflow_tracking.log_params(train_params.to_dict())
     result = ultralytics_runtime.train(

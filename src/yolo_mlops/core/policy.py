@@ -3,6 +3,9 @@
 Modelled on TFX's Evaluator "blessing" (value thresholds + change thresholds against the last blessed
 model, the first model stamped explicitly) and MLflow's MetricThreshold. Fail closed: missing evidence
 is never a reason to promote; it is a decision that could not be made.
+
+Over 300 lines on purpose: the policy's parsing, its rules and the decision read as one written policy; each
+rule is a short function beside the others it is weighed with.
 """
 
 from __future__ import annotations
@@ -13,15 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from yolo_mlops.core.errors import ConfigError
+from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, LOWER
 
-HIGHER, LOWER = "higher", "lower"
-DEFAULT_DIRECTIONS = {
-    "mAP50": HIGHER,
-    "mAP50_95": HIGHER,
-    "precision": HIGHER,
-    "recall": HIGHER,
-    "inference_ms": LOWER,
-}
 # Tie-break keys that are not metrics: smaller image size first, then the earliest run.
 _NON_METRIC_KEYS = ("imgsz", "start_time")
 
@@ -45,7 +41,7 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class GatePolicy:
     primary_metric: str = "mAP50"
-    directions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DIRECTIONS))
+    directions: dict[str, str] = field(default_factory=lambda: dict(DIRECTIONS))
     floors: dict[str, float] = field(default_factory=dict)
     min_abs_improvement: float = 0.0
     min_rel_improvement: float = 0.0
@@ -112,7 +108,7 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown gate key {unknown[0]!r}; allowed keys are {', '.join(sorted(known))}.")
-    directions = {**DEFAULT_DIRECTIONS, **(raw.get("directions") or {})}
+    directions = {**DIRECTIONS, **(raw.get("directions") or {})}
     for metric, direction in directions.items():
         if direction not in (HIGHER, LOWER):
             raise ConfigError(f"{source}: direction of {metric!r} must be 'higher' or 'lower', got {direction!r}.")

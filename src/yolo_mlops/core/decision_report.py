@@ -7,9 +7,8 @@ from dataclasses import asdict
 from typing import Any
 from xml.etree import ElementTree
 
-from yolo_mlops.core.gate import Candidate, Decision, GatePolicy
-
-REPORT_METRICS = ("mAP50", "mAP50_95", "precision", "recall", "inference_ms")
+from yolo_mlops.core.metrics import METRIC_NAMES
+from yolo_mlops.core.policy import Candidate, Decision, GatePolicy
 
 
 def run_link(ui_url: str | None, experiment_id: str | None, run_id: str) -> str | None:
@@ -26,7 +25,7 @@ def _finite(value: Any) -> float | None:
 def _candidate_row(candidate: Candidate, champion_metrics: dict[str, float] | None, link: str | None) -> dict:
     deltas = {}
     if champion_metrics:
-        for metric in REPORT_METRICS:
+        for metric in METRIC_NAMES:
             mine, theirs = _finite(candidate.metrics.get(metric)), _finite(champion_metrics.get(metric))
             deltas[metric] = None if mine is None or theirs is None else mine - theirs
     return {
@@ -34,7 +33,7 @@ def _candidate_row(candidate: Candidate, champion_metrics: dict[str, float] | No
         "run_id": candidate.run_id,
         "source_run_id": candidate.source_run_id,
         "status": candidate.status,
-        "metrics": {m: _finite(candidate.metrics.get(m)) for m in REPORT_METRICS},
+        "metrics": {m: _finite(candidate.metrics.get(m)) for m in METRIC_NAMES},
         "delta_vs_champion": deltas,
         "weights_sha256": candidate.weights_sha256,
         "url": link,
@@ -78,7 +77,7 @@ def build_report(
         else {
             "version": champion.version,
             "run_id": champion.run_id,
-            "metrics": {m: _finite(champion.metrics.get(m)) for m in REPORT_METRICS},
+            "metrics": {m: _finite(champion.metrics.get(m)) for m in METRIC_NAMES},
             "data_md5": champion.data_md5,
             "rescored_from_md5": champion.rescored_from_md5,
         },
@@ -123,7 +122,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     else:
         lines.append(f"- champion: none (no version behind `{report['alias']}` yet)")
     lines += ["", "### Candidates (best first)", ""]
-    header = ["config", *REPORT_METRICS, "Δ " + report["policy"]["primary_metric"] + " vs champion", "run"]
+    header = ["config", *METRIC_NAMES, "Δ " + report["policy"]["primary_metric"] + " vs champion", "run"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     primary = report["policy"]["primary_metric"]
     for row in report["candidates"]:
@@ -131,13 +130,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         run = f"[{row['run_id'][:8]}]({row['url']})" if row["url"] else f"`{row['run_id'][:8]}`"
         cells = [
             row["config"] + marker,
-            *(_num(row["metrics"][m]) for m in REPORT_METRICS),
+            *(_num(row["metrics"][m]) for m in METRIC_NAMES),
             _num(row["delta_vs_champion"].get(primary), signed=True),
             run,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if champion:
-        cells = ["champion v" + champion["version"], *(_num(champion["metrics"][m]) for m in REPORT_METRICS), "", ""]
+        cells = ["champion v" + champion["version"], *(_num(champion["metrics"][m]) for m in METRIC_NAMES), "", ""]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "### Rules", "", "| rule | verdict | detail |", "|---|---|---|"]
     for verdict in report["verdicts"]:

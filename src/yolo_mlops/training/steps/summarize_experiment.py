@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from yolo_mlops.adapters import mlflow_tracking, zenml_stack
+from yolo_mlops.adapters import mlflow_tracking, zenml_client
 from yolo_mlops.core.leaderboard import render_run_summary
 
 
@@ -23,7 +23,7 @@ def summarize_experiment(
         **training,
         "mlflow_run_id": run_id,
         "source_run_id": training["mlflow_run_id"],
-        "zenml_run_id": zenml_stack.current_run_id(),
+        "zenml_run_id": zenml_client.current_run_id(),
         "cached": training["mlflow_run_id"] != run_id,
     }
     mlflow_tracking.log_metrics(metrics)

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.gate import GatePolicy, parse_policy
 from yolo_mlops.core.grid import GridCell, expand_grid, parse_axes
+from yolo_mlops.core.policy import GatePolicy, parse_policy
 from yolo_mlops.core.train_params import TrainParams, parse_train_params
 
 

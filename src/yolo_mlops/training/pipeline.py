@@ -4,10 +4,10 @@ from typing import Any
 
 from zenml import pipeline
 
-from yolo_mlops.steps.evaluate_model import evaluate_model
-from yolo_mlops.steps.prepare_dataset import prepare_dataset
-from yolo_mlops.steps.summarize_experiment import summarize_experiment
-from yolo_mlops.steps.train_yolo import train_yolo
+from yolo_mlops.training.steps.evaluate_model import evaluate_model
+from yolo_mlops.training.steps.prepare_dataset import prepare_dataset
+from yolo_mlops.training.steps.summarize_experiment import summarize_experiment
+from yolo_mlops.training.steps.train_yolo import train_yolo
 
 
 @pipeline(enable_cache=True)

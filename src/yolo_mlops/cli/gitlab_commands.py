@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from yolo_mlops.cli.shared import Subcommands
+
 TOKEN_VARIABLE = "GITLAB_TOKEN"
 NO_TOKEN = (
     f"{TOKEN_VARIABLE} is not set: reporting to GitLab skipped "
@@ -58,7 +60,7 @@ def cmd_gitlab_report(args: argparse.Namespace) -> int:
     report, markdown = read
 
     from yolo_mlops.adapters import gitlab_api
-    from yolo_mlops.core.gitlab_report import commit_status, note_body
+    from yolo_mlops.core.gitlab_messages import commit_status, note_body
 
     gl = gitlab_api.connect(os.environ["CI_SERVER_URL"], token)
     project_id = os.environ["CI_PROJECT_ID"]
@@ -97,7 +99,7 @@ def cmd_gitlab_schedule_ensure(args: argparse.Namespace) -> int:
         return 2
 
     from yolo_mlops.adapters import gitlab_api
-    from yolo_mlops.core.gitlab_report import parse_variables
+    from yolo_mlops.core.gitlab_messages import parse_variables
 
     try:
         variables = parse_variables(args.variable)
@@ -126,7 +128,7 @@ def cmd_gitlab_schedule_ensure(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_gitlab_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(groups: Subcommands) -> None:
     """Add the `gitlab` group (report, schedule ensure) to an argparse subparsers object."""
     gitlab_group = groups.add_parser("gitlab", help="report to GitLab: MR note, commit status; pipeline schedule")
     commands = gitlab_group.add_subparsers(dest="command", required=True)

@@ -1,0 +1,1 @@
+"""The `yolo-mlops` command line: one module per command group, one error boundary in main."""

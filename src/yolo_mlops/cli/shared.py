@@ -1,0 +1,44 @@
+"""What several command groups share: the process settings and common arguments."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from yolo_mlops.core.settings import Settings
+
+DEFAULT_DATA = Path("data")
+DEFAULT_DVC_FILE = Path("data.dvc")
+DEFAULT_REGISTRY = Path("configs/registry.yaml")
+DEFAULT_POLICY = Path("configs/gate.yaml")
+
+
+def settings_and_env() -> Settings:
+    """The settings from the environment, with every tool's config and telemetry switches set; call it
+    before importing zenml, mlflow or ultralytics (each reads them at import time)."""
+    from yolo_mlops.configuration.environment import current_settings
+    from yolo_mlops.configuration.process_env import configure_process_env
+
+    settings = current_settings()
+    configure_process_env(settings.state_dir)
+    return settings
+
+
+def add_registry_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY, help="registry config")
+
+
+def add_gate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY, help="gate policy")
+    parser.add_argument(
+        "--stage-transition", action="store_true", help="also perform MLflow's deprecated stage transition"
+    )
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset directory (default: data)")
+    parser.add_argument("--dvc-file", type=Path, default=DEFAULT_DVC_FILE, help="DVC file tracking it")
+    add_registry_arg(parser)
+
+
+Subcommands = argparse._SubParsersAction

@@ -1,0 +1,118 @@
+"""`yolo-mlops train baseline|grid` and `yolo-mlops demo`: the campaign's training pipeline runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from yolo_mlops.cli.promotion_commands import GateOptions, run_gate
+from yolo_mlops.cli.shared import Subcommands, add_data_args, add_gate_args, settings_and_env
+from yolo_mlops.training.planning import PlannedRun
+
+
+def _check_dataset(dataset: Path, dvc_file: Path) -> str:
+    """Validate before any training; warn when the data differs from what data.dvc records."""
+    from yolo_mlops.adapters.dvc import read_dvc_file
+    from yolo_mlops.data.validate import require_valid_dataset
+
+    md5 = require_valid_dataset(dataset)
+    if dvc_file.is_file():
+        tracked = read_dvc_file(dvc_file)
+        if tracked.path == dataset.resolve() and tracked.md5 != md5:
+            print(
+                f"warning: {dataset} (md5 {md5}) differs from {dvc_file} ({tracked.md5}); "
+                "`dvc add` it to version this data.",
+                file=sys.stderr,
+            )
+    return md5
+
+
+def _run_campaign(
+    planned: list[PlannedRun],
+    dataset: Path,
+    dvc_file: Path,
+    title: str,
+    registry_config: Path,
+    out: Path | None = None,
+) -> int:
+    from yolo_mlops.configuration.config_files import load_registry
+
+    model_name = load_registry(registry_config).model_name
+    settings = settings_and_env()
+    md5 = _check_dataset(dataset, dvc_file)
+    if not planned:
+        print("no grid cell falls on this shard; nothing to train")
+        return 0
+    # Only now the heavy imports: they read the environment set above, and bad input fails fast without them.
+    from yolo_mlops.training.campaign import execute, prepare_tracking
+    from yolo_mlops.training.leaderboard_files import write_leaderboard
+
+    print(f"campaign {settings.campaign}: {len(planned)} run(s) on {dataset} (md5 {md5})", flush=True)
+    prepare_tracking(settings)
+    rows = [execute(p, dataset, settings, Path.cwd(), model_name) for p in planned]
+    out_dir = out or settings.state_dir / "campaigns" / settings.campaign
+    print(write_leaderboard(rows, f"{title} — campaign {settings.campaign}", out_dir))
+    print(f"leaderboard and plot: {out_dir}/leaderboard.{{txt,json,png}}")
+    return 0
+
+
+def cmd_train_baseline(args: argparse.Namespace) -> int:
+    from yolo_mlops.training.planning import plan_baseline
+
+    return _run_campaign(plan_baseline(args.config), args.data, args.dvc_file, "baseline", args.registry, args.out)
+
+
+def cmd_train_grid(args: argparse.Namespace) -> int:
+    from yolo_mlops.training.planning import plan_grid
+
+    title = "grid" if args.cell is None else f"grid shard {args.cell}"
+    return _run_campaign(plan_grid(args.config, args.cell), args.data, args.dvc_file, title, args.registry, args.out)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from yolo_mlops.training.planning import plan_baseline, plan_grid
+
+    baseline, grid = args.configs / "baseline.yaml", args.configs / "grid.yaml"
+    planned = plan_baseline(baseline) + plan_grid(grid, None)
+    if not (args.data / "data.yaml").exists():
+        from yolo_mlops.data.synth import synthesize
+
+        print(f"no dataset at {args.data}: generating the embedded synthetic one", flush=True)
+        synthesize(args.data)
+    code = _run_campaign(planned, args.data, args.dvc_file, "demo leaderboard", args.registry)
+    if code:
+        return code
+    gate_code = run_gate(
+        GateOptions(
+            policy=args.policy,
+            registry=args.registry,
+            stage_transition=args.stage_transition,
+            baseline=baseline,
+            grid=grid,
+            data=args.data,
+        )
+    )
+    # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
+    return 0 if gate_code in (0, 3) else gate_code
+
+
+def add_commands(groups: Subcommands) -> None:
+    train = groups.add_parser("train", help="run training pipelines").add_subparsers(dest="command", required=True)
+    baseline = train.add_parser("baseline", help="the baseline pipeline run")
+    baseline.add_argument("--config", type=Path, default=Path("configs/baseline.yaml"))
+    add_data_args(baseline)
+    baseline.add_argument("--out", type=Path, help="leaderboard folder (default: <state>/campaigns/<campaign>)")
+    baseline.set_defaults(func=cmd_train_baseline)
+    grid = train.add_parser("grid", help="one pipeline run per grid cell")
+    grid.add_argument("--config", type=Path, default=Path("configs/grid.yaml"))
+    grid.add_argument("--cell", help="I/N: run only shard I of N (CI_NODE_INDEX/CI_NODE_TOTAL)")
+    add_data_args(grid)
+    grid.add_argument("--out", type=Path, help="leaderboard folder (default: <state>/campaigns/<campaign>)")
+    grid.set_defaults(func=cmd_train_grid)
+
+    demo = groups.add_parser("demo", help="embedded end-to-end run: data, baseline, grid, leaderboard, gate")
+    demo.add_argument("--configs", type=Path, default=Path("configs/cpu"), help="folder with baseline/grid.yaml")
+    add_data_args(demo)
+    add_gate_args(demo)
+    demo.set_defaults(func=cmd_demo)

@@ -1,1 +1,0 @@
-"""ZenML pipelines: wiring of steps only."""
