@@ -1,9 +1,9 @@
 """The real gate on a real MLflow store (sqlite) and the real ZenML store of the session.
 
-Scenario campaigns are MLflow runs written here with chosen metrics; their weights are real: each
-scenario run points (source_run_id) at a run of the session's tiny campaign, which trained and logged
-them, and at its ZenML pipeline run, so registration, alias moves, re-scoring and the ZenML model stage
-all act on real objects. Each scenario uses its own registered model name, so scenarios are independent.
+Scenario campaigns (tests/integration/gate_scenarios.py) are MLflow runs written here with chosen metrics and
+real weights (the tiny campaign's checkpoint, one copy per run), pointing at the tiny campaign's ZenML pipeline
+run, so registration, weight checks, alias moves, re-scoring and the ZenML model stage all act on real objects.
+Each scenario uses its own registered model name, so scenarios are independent.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from mlflow.tracking import MlflowClient
 
-from tests.conftest import CAMPAIGN, SESSION_STATE, run_cli
+from tests.conftest import SESSION_STATE, run_cli
+from tests.integration.gate_scenarios import make_campaign, scenario_world
 from yolo_mlops.adapters import ultralytics_runtime
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
@@ -28,51 +28,18 @@ from yolo_mlops.promotion.gate import Gate, GateRequest
 
 pytestmark = pytest.mark.integration
 
-CONFIGS = ["baseline", "grid 1/2", "grid 2/2"]
 TRACKING = embedded_tracking_uri(SESSION_STATE)
 
 
 @pytest.fixture(scope="module")
-def world(tiny_campaign) -> dict:
-    client = MlflowClient(tracking_uri=TRACKING)
-    experiment = client.get_experiment_by_name("cv_yolo_tiny")
-    real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
-    source = next(r for r in real if r.data.tags["pipeline"] == "baseline")
+def world(tiny_campaign, tmp_path_factory) -> dict:
     project = tiny_campaign["project"]
     return {
-        "client": client,
-        "experiment_id": experiment.experiment_id,
-        "source": source,
+        **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": project,
         "expected": expected_configs(project / "configs" / "baseline.yaml", project / "configs" / "grid.yaml"),
         "policy": load_gate_policy(project / "configs" / "gate.yaml"),
     }
-
-
-def make_campaign(world: dict, map50s: list[float], *, statuses=None, md5=None, sha=None) -> str:
-    """Write one finished MLflow run per config with the given mAP50; returns the campaign id."""
-    client, source = world["client"], world["source"]
-    campaign = f"scenario-{uuid.uuid4().hex[:8]}"
-    for i, (config, value) in enumerate(zip(CONFIGS, map50s, strict=False)):
-        pipeline, cell = ("baseline", None) if config == "baseline" else ("grid", config.split()[1])
-        tags = {
-            "campaign": campaign,
-            "pipeline": pipeline,
-            "data_md5": md5 or source.data.tags["data_md5"],
-            "weights_sha256": sha or uuid.uuid4().hex,
-            "source_run_id": source.info.run_id,
-            "zenml_run_id": source.data.tags["zenml_run_id"],
-            "git_commit": "abc123",
-        }
-        if cell:
-            tags["grid_cell"] = cell
-        run = client.create_run(world["experiment_id"], tags=tags)
-        metrics = {"mAP50": value, "mAP50_95": value / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0 + i}
-        for key, metric in metrics.items():
-            client.log_metric(run.info.run_id, key, metric)
-        client.log_param(run.info.run_id, "imgsz", "64")
-        client.set_terminated(run.info.run_id, (statuses or {}).get(config, "FINISHED"))
-    return campaign
 
 
 def gate_for(world: dict, model: str, tracking: str = TRACKING) -> Gate:

@@ -180,7 +180,7 @@ def test_parse_policy_defaults_and_overrides():
         ({"floors": {"f1": 0.5}}, "floor on unknown metric 'f1'"),
         ({"floors": {"mAP50": "high"}}, "must be a finite number"),
         ({"min_improvement": {"abs": 0.1}}, "takes 'absolute' and/or 'relative'"),
-        ({"min_improvement": {"absolute": -1}}, "must be a number >= 0"),
+        ({"min_improvement": {"absolute": -1}}, "must be a finite number >= 0"),
         ({"tie_break": ["speed"]}, "tie_break key 'speed'"),
         ({"require_complete": "yes"}, "must be true or false"),
         ("strict", "must be a mapping"),

@@ -15,6 +15,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from yolo_mlops.core.errors import ServiceUnavailable
 from yolo_mlops.core.policy import Candidate
 
 LEDGER_TAG_PREFIX = "ledger."
@@ -22,7 +23,7 @@ WEIGHTS_ARTIFACT_DIR = "weights"
 WEIGHTS_FILE = "best.pt"
 
 
-class RegistryError(RuntimeError):
+class RegistryError(ServiceUnavailable):
     """The tracking server or registry could not be read or written."""
 
 
@@ -199,6 +200,18 @@ class Registry:
         )
         path = Path(local)
         return path / WEIGHTS_FILE if path.is_dir() else path
+
+    def download_run_weights(self, run_id: str, dst: Path) -> Path:
+        """The weights file a training run logged (weights/best.pt), downloaded into `dst`."""
+        local = self._call(
+            f"downloading {WEIGHTS_ARTIFACT_DIR}/{WEIGHTS_FILE} of run {run_id}",
+            mlflow.artifacts.download_artifacts,
+            run_id=run_id,
+            artifact_path=f"{WEIGHTS_ARTIFACT_DIR}/{WEIGHTS_FILE}",
+            dst_path=str(dst),
+            tracking_uri=self.tracking_uri,
+        )
+        return Path(local)
 
     def delete_version(self, version: str) -> None:
         self._call(f"deleting version {version}", self.client.delete_model_version, self.model_name, version)

@@ -153,3 +153,15 @@ def predict_count(weights: Path, image: Path, imgsz: int = 320) -> int:
         str(image), imgsz=imgsz, device="cpu", verbose=False, save=False
     )
     return len(results[0].boxes)
+
+
+def load_error(weights: Path) -> str | None:
+    """Why these weights do not load as a YOLO detector, or None when they do."""
+    _prepare()
+    from ultralytics import YOLO
+
+    try:
+        YOLO(str(weights), task="detect")
+    except Exception as exc:  # a truncated or foreign file fails in zip, pickle, torch or Ultralytics alike
+        return f"{type(exc).__name__}: {exc}"
+    return None

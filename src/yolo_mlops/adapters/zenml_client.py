@@ -7,11 +7,15 @@ outputs, model stages; and on a ZenML server the CI service account and its API 
 
 from __future__ import annotations
 
+import socket
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from zenml.client import Client
 from zenml.enums import StackComponentType
+
+from yolo_mlops.core.errors import ServiceUnavailable
 
 EMBEDDED_STACK = "yolo_mlops_embedded"
 EMBEDDED_TRACKER = "yolo_mlops_mlflow"
@@ -240,3 +244,14 @@ def activate_stack() -> bool:
     if client.active_stack_model.name != STACK:
         client.activate_stack(STACK)
     return True
+
+
+def require_reachable(store_url: str, timeout_s: float) -> None:
+    """Fail fast on a server that does not answer: ZenML's client retries a refused connection for about 30 s,
+    and that retry budget has no setting."""
+    parsed = urllib.parse.urlsplit(store_url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((parsed.hostname or "", port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ServiceUnavailable(f"ZenML server at {store_url} is unreachable: {exc}") from None

@@ -14,8 +14,15 @@ from yolo_mlops.cli.shared import (
     add_registry_arg,
     settings_and_env,
 )
+from yolo_mlops.core.errors import ServiceUnavailable
 
-if TYPE_CHECKING:  # the real import waits until the process environment is set
+# A server fault on the way to a decision or a move: the gate could not decide (the CLI's error boundary).
+SERVICE_FAULT_EXIT = 4
+
+if TYPE_CHECKING:  # the real imports wait until the process environment is set
+    from yolo_mlops.configuration.config_files import RegistryConfig
+    from yolo_mlops.core.policy import GatePolicy
+    from yolo_mlops.core.settings import Settings
     from yolo_mlops.promotion.gate import Gate
 
 
@@ -32,32 +39,57 @@ class GateOptions:
     campaign: str | None = None
     dry_run: bool = False
     out: Path | None = None
+    allow_first_model: bool = False
 
 
-def _gate(policy_path: Path, registry_path: Path, stage_transition: bool) -> Gate:
-    """A ready Gate; the configs are read before anything touches a service."""
+def _configs(policy_path: Path, registry_path: Path, stage_transition: bool) -> tuple[GatePolicy, RegistryConfig]:
+    """The gate policy and registry config, read before anything touches a service."""
     from yolo_mlops.configuration.config_files import load_gate_policy, load_registry
 
     policy = load_gate_policy(policy_path)
     registry_config = load_registry(registry_path)
     if stage_transition:
         registry_config = replace(registry_config, mlflow_stage_transition=True)
-    settings = settings_and_env()
+    return policy, registry_config
+
+
+def _connect(settings: Settings, policy: GatePolicy, registry_config: RegistryConfig) -> Gate:
+    """A ready Gate: ZenML's stack active, MLflow's experiment there (each server fault: ServiceUnavailable)."""
     from yolo_mlops.promotion.gate import Gate
     from yolo_mlops.training.campaign import prepare_tracking
 
     return Gate(settings, prepare_tracking(settings), policy, registry_config)
 
 
+def _gate(policy_path: Path, registry_path: Path, stage_transition: bool) -> Gate:
+    policy, registry_config = _configs(policy_path, registry_path, stage_transition)
+    return _connect(settings_and_env(), policy, registry_config)
+
+
 def run_gate(options: GateOptions) -> int:
     from yolo_mlops.configuration.config_files import expected_configs
-    from yolo_mlops.promotion.gate import GateRequest
+    from yolo_mlops.promotion.gate import GateRequest, unreachable_report
 
     expected = expected_configs(options.baseline, options.grid)
-    gate = _gate(options.policy, options.registry, options.stage_transition)
-    campaign = options.campaign or gate.settings.campaign
-    out_dir = options.out or gate.settings.state_dir / "campaigns" / campaign / "gate"
-    report = gate.run(GateRequest(campaign, expected, options.data, promote=not options.dry_run, out_dir=out_dir))
+    policy, registry_config = _configs(options.policy, options.registry, options.stage_transition)
+    settings = settings_and_env()
+    campaign = options.campaign or settings.campaign
+    out_dir = options.out or settings.state_dir / "campaigns" / campaign / "gate"
+    request = GateRequest(
+        campaign,
+        expected,
+        options.data,
+        promote=not options.dry_run,
+        out_dir=out_dir,
+        allow_first_model=options.allow_first_model,
+    )
+    try:
+        gate = _connect(settings, policy, registry_config)
+    except ServiceUnavailable as exc:
+        # The servers failed on the way in: the gate could not decide, and its reports say why.
+        report = unreachable_report(request, policy, registry_config, exc)
+    else:
+        report = gate.run(request)
     print(f"gate: {report['outcome']} — {report['reason']}")
     for verdict in report["verdicts"]:
         print(f"  [{'pass' if verdict['passed'] else 'FAIL'}] {verdict['rule']}: {verdict['detail']}")
@@ -79,6 +111,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
             campaign=args.campaign,
             dry_run=args.dry_run,
             out=args.out,
+            allow_first_model=args.allow_first_model,
         )
     )
 
@@ -112,19 +145,24 @@ def add_commands(groups: Subcommands) -> None:
     gate.add_argument("--data", type=Path, default=DEFAULT_DATA, help="current data, to re-score the champion")
     gate.add_argument("--dry-run", action="store_true", help="decide and report; change nothing")
     gate.add_argument("--out", type=Path, help="report folder (default: <state>/campaigns/<campaign>/gate)")
+    gate.add_argument(
+        "--allow-first-model",
+        action="store_true",
+        help="the ledger says the alias was set but it resolves to nothing: promote a first model anyway",
+    )
     add_gate_args(gate)
     add_registry_arg(gate)
-    gate.set_defaults(func=cmd_gate)
+    gate.set_defaults(func=cmd_gate, service_fault_exit=SERVICE_FAULT_EXIT)
 
     promote = groups.add_parser("promote", help="point one alias at the version behind another")
     promote.add_argument("--from", dest="source", default="staging")
     promote.add_argument("--to", dest="target", default="production")
     add_gate_args(promote)
     add_registry_arg(promote)
-    promote.set_defaults(func=cmd_promote)
+    promote.set_defaults(func=cmd_promote, service_fault_exit=SERVICE_FAULT_EXIT)
 
     rollback = groups.add_parser("rollback", help="move an alias back to its previous version (from the ledger)")
     rollback.add_argument("--alias", required=True, help="the alias to move back, e.g. staging or production")
     add_gate_args(rollback)
     add_registry_arg(rollback)
-    rollback.set_defaults(func=cmd_rollback)
+    rollback.set_defaults(func=cmd_rollback, service_fault_exit=SERVICE_FAULT_EXIT)

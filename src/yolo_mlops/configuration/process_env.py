@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from yolo_mlops.core.errors import ConfigError
+
 # Telemetry and network switches; each of these tools phones home or looks up hosts otherwise.
 _QUIET = {
     "YOLO_OFFLINE": "1",
@@ -20,6 +22,38 @@ _QUIET = {
     "DVC_NO_ANALYTICS": "1",
     "GIT_PYTHON_REFRESH": "quiet",
 }
+
+
+SERVER_TIMEOUT_VARIABLE = "YOLO_MLOPS_SERVER_TIMEOUT_S"
+DEFAULT_SERVER_TIMEOUT_S = 20
+# Attempts per MLflow request (1 + retries); with urllib3's back-off (0 s, then 2 s) and a per-attempt timeout of a
+# quarter of the budget, one failing request ends within the budget.
+_MLFLOW_RETRIES = 2
+
+
+def server_timeout_s() -> int:
+    """The fault budget of one server call, in seconds (YOLO_MLOPS_SERVER_TIMEOUT_S, default 20)."""
+    raw = os.environ.get(SERVER_TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_SERVER_TIMEOUT_S
+    if not raw.isdigit() or int(raw) < 4:
+        raise ConfigError(f"{SERVER_TIMEOUT_VARIABLE}={raw!r}: set a whole number of seconds >= 4 (default 20).")
+    return int(raw)
+
+
+def server_budget_env(budget_s: int, zenml_store_url: str) -> dict[str, str]:
+    """MLflow's and ZenML's HTTP timeout and retry settings for a fault budget; ZenML's only for a server store
+    (its SQL store rejects an HTTP setting)."""
+    per_attempt = str(max(1, budget_s // 4))
+    env = {
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": per_attempt,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(_MLFLOW_RETRIES),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    }
+    if zenml_store_url.startswith(("http://", "https://")):
+        env["ZENML_STORE_HTTP_TIMEOUT"] = per_attempt
+    return env
 
 
 def configure_process_env(state_dir: Path) -> None:
@@ -35,4 +69,7 @@ def configure_process_env(state_dir: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault(key, str(path))
     for key, value in _QUIET.items():
+        os.environ.setdefault(key, value)
+    # MLflow's own default retries a dead server for minutes: every server call gets the CLI's budget.
+    for key, value in server_budget_env(server_timeout_s(), os.environ.get("ZENML_STORE_URL", "")).items():
         os.environ.setdefault(key, value)

@@ -19,3 +19,12 @@ class RunFailed(UserError):
     """A pipeline run failed (a step raised, a server went away); its log above says where."""
 
     exit_code = 1
+
+
+class ServiceUnavailable(UserError):
+    """A server (MLflow, ZenML, S3, the database) could not be reached or refused a call; the message names it.
+
+    The exit code depends on the command: the CLI's error boundary sets 4 (could not decide) for the
+    promotion commands and 1 (the run failed) elsewhere."""
+
+    exit_code = 1

@@ -16,10 +16,24 @@ from enum import StrEnum
 from typing import Any
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, LOWER
+from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, LOWER, METRICS
 
 # Tie-break keys that are not metrics: smaller image size first, then the earliest run.
 _NON_METRIC_KEYS = ("imgsz", "start_time")
+# Margins are compared with this tolerance, so that "at least 0.005" holds for 0.690 vs 0.685 (a float gain of
+# 0.00499999…) and a gain of 0 is never an improvement.
+MARGIN_TOLERANCE = 1e-9
+# MLflow's SQL store reads ±inf back as ±1.797e308: any magnitude from here on counts as infinite.
+INFINITE = 1e300
+_RANGES = {m.name: (m.low, m.high) for m in METRICS}
+
+
+def metric_valid(name: str, value: Any) -> bool:
+    """A real number, finite (MLflow's stand-ins for ±inf are not), within the metric's valid range."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    low, high = _RANGES.get(name, (-math.inf, math.inf))
+    return abs(value) < INFINITE and low <= value <= high
 
 
 class Outcome(StrEnum):
@@ -108,18 +122,21 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown gate key {unknown[0]!r}; allowed keys are {', '.join(sorted(known))}.")
-    directions = {**DIRECTIONS, **(raw.get("directions") or {})}
+    overrides = raw.get("directions") or {}
+    if not isinstance(overrides, dict) or not all(isinstance(k, str) for k in overrides):
+        raise ConfigError(f"{source}: 'directions' must map metric names to 'higher' or 'lower', got {overrides!r}.")
+    directions = {**DIRECTIONS, **overrides}
     for metric, direction in directions.items():
         if direction not in (HIGHER, LOWER):
             raise ConfigError(f"{source}: direction of {metric!r} must be 'higher' or 'lower', got {direction!r}.")
     primary = raw.get("primary_metric", "mAP50")
-    if primary not in directions:
+    if not isinstance(primary, str) or primary not in directions:
         raise ConfigError(f"{source}: primary_metric {primary!r} has no direction; add it under 'directions'.")
     floors = raw.get("floors") or {}
     if not isinstance(floors, dict):
         raise ConfigError(f"{source}: 'floors' must map metric names to numbers.")
     for metric, bound in floors.items():
-        if metric not in directions:
+        if not isinstance(metric, str) or metric not in directions:
             raise ConfigError(f"{source}: floor on unknown metric {metric!r}; add it under 'directions'.")
         if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
             raise ConfigError(f"{source}: floor of {metric!r} must be a finite number, got {bound!r}.")
@@ -127,11 +144,14 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     if not isinstance(improvement, dict) or set(improvement) - {"absolute", "relative"}:
         raise ConfigError(f"{source}: 'min_improvement' takes 'absolute' and/or 'relative'.")
     for key, value in improvement.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{source}: min_improvement.{key} must be a number >= 0, got {value!r}.")
-    tie_break = tuple(raw.get("tie_break", GatePolicy.tie_break))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{source}: min_improvement.{key} must be a finite number >= 0, got {value!r}.")
+    raw_tie_break = raw.get("tie_break", list(GatePolicy.tie_break))
+    if not isinstance(raw_tie_break, list):
+        raise ConfigError(f"{source}: 'tie_break' must be a list of metric names, imgsz or start_time.")
+    tie_break = tuple(raw_tie_break)
     for key in tie_break:
-        if key not in directions and key not in _NON_METRIC_KEYS:
+        if not isinstance(key, str) or (key not in directions and key not in _NON_METRIC_KEYS):
             raise ConfigError(
                 f"{source}: tie_break key {key!r} is neither a metric nor one of {', '.join(_NON_METRIC_KEYS)}."
             )
@@ -199,6 +219,18 @@ def _latest_per_config(candidates: list[Candidate]) -> list[Candidate]:
     return list(latest.values())
 
 
+def _planned_only(candidates: list[Candidate], expected: list[str] | None) -> tuple[list[Candidate], list[Verdict]]:
+    """Only configs the campaign planned compete: a stray run (another grid, a hand-made run) is reported and
+    ignored, never a candidate."""
+    if expected is None:
+        return candidates, []
+    stray = [c for c in candidates if c.config not in expected]
+    if not stray:
+        return candidates, []
+    detail = "ignored, not planned by the campaign: " + ", ".join(f"{c.config} (run {c.run_id})" for c in stray)
+    return [c for c in candidates if c.config in expected], [Verdict("evidence:planned_configs", True, detail)]
+
+
 def _evidence(policy: GatePolicy, candidates: list[Candidate], expected: list[str] | None) -> list[Verdict]:
     verdicts = [
         Verdict("evidence:runs_found", bool(candidates), f"{len(candidates)} run(s) found for the campaign"),
@@ -231,13 +263,15 @@ def _evidence(policy: GatePolicy, candidates: list[Candidate], expected: list[st
         f"{c.config}: {m}={c.metrics.get(m)}"
         for c in candidates
         for m in policy.required_metrics
-        if not isinstance(c.metrics.get(m), float | int) or not math.isfinite(c.metrics[m])
+        if not metric_valid(m, c.metrics.get(m))
     ]
     verdicts.append(
         Verdict(
             "evidence:metrics_finite",
             not broken,
-            "every required metric present and finite" if not broken else "missing or NaN: " + "; ".join(broken),
+            "every required metric present, finite and within its valid range"
+            if not broken
+            else "missing, NaN, infinite or out of range: " + "; ".join(broken),
         )
     )
     md5s = sorted({c.data_md5 for c in candidates})
@@ -256,8 +290,8 @@ def decide(
 ) -> Decision:
     """The gate's decision. `expected` lists the config names a complete campaign has ("baseline",
     "grid 1/4", …); None skips the completeness rule."""
-    candidates = _latest_per_config(candidates)
-    verdicts = _evidence(policy, candidates, expected)
+    candidates, verdicts = _planned_only(_latest_per_config(candidates), expected)
+    verdicts += _evidence(policy, candidates, expected)
     if not all(v.passed for v in verdicts):
         failed = next(v for v in verdicts if not v.passed)
         return Decision(Outcome.NO_DECISION, f"could not decide: {failed.detail}", tuple(verdicts), champion=champion)
@@ -279,6 +313,14 @@ def decide(
         )
 
     primary = policy.primary_metric
+    if not winner.weights_sha256:
+        verdicts.append(Verdict("evidence:weights_sha256", False, f"{winner.config} (run {winner.run_id}) has no hash"))
+        return Decision(
+            Outcome.NO_DECISION,
+            f"could not decide: the best candidate {winner.config} has no weights_sha256 tag",
+            tuple(verdicts),
+            **result,
+        )
     if champion is None:
         verdicts.append(
             Verdict(
@@ -332,27 +374,29 @@ def decide(
             **result,
         )
     champion_value = champion.metrics.get(primary)
-    if not isinstance(champion_value, float | int) or not math.isfinite(champion_value):
+    if not metric_valid(primary, champion_value):
         verdicts.append(Verdict("champion:metrics_finite", False, f"champion {primary}={champion_value}"))
         return Decision(
             Outcome.NO_DECISION,
-            f"could not decide: champion v{champion.version} has no finite {primary}",
+            f"could not decide: champion v{champion.version} has no valid {primary}",
             tuple(verdicts),
             **result,
         )
 
+    assert isinstance(champion_value, int | float)  # metric_valid checked it
     gain = _signed(policy, primary, winner.metrics[primary]) - _signed(policy, primary, champion_value)
-    relative = gain / abs(champion_value) if champion_value else math.inf if gain > 0 else 0.0
+    improved = gain > MARGIN_TOLERANCE
+    relative = gain / abs(champion_value) if champion_value else math.inf if improved else 0.0
     verdicts += [
         Verdict(
             "improvement:absolute",
-            gain > 0 and gain >= policy.min_abs_improvement,
+            improved and gain >= policy.min_abs_improvement - MARGIN_TOLERANCE,
             f"{primary} {winner.metrics[primary]:.4f} vs champion {champion_value:.4f}: gain {gain:+.4f}, "
-            f"required > 0 and >= {policy.min_abs_improvement:g}",
+            f"required > 0 and >= {policy.min_abs_improvement:g} (tolerance {MARGIN_TOLERANCE:g})",
         ),
         Verdict(
             "improvement:relative",
-            gain > 0 and relative >= policy.min_rel_improvement,
+            improved and relative >= policy.min_rel_improvement - MARGIN_TOLERANCE,
             f"relative gain {relative:+.2%}, required >= {policy.min_rel_improvement:.2%}",
         ),
     ]

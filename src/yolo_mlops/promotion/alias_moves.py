@@ -64,7 +64,7 @@ class AliasMoves:
         if target is not None and stage and target.tags.get("zenml_run_id"):
             try:
                 zenml_client.set_model_stage(target.tags["zenml_run_id"], stage)
-            except (RuntimeError, KeyError) as exc:  # no such run / no model version: nothing moved yet
+            except Exception as exc:  # no such run, no model version, server gone: nothing moved yet
                 raise RegistryError(f"ZenML: setting stage {stage!r} failed: {exc}") from None
         self.registry.set_alias(alias, target.version if target else None)
         if target is not None and stage and self.config.mlflow_stage_transition:

@@ -19,11 +19,12 @@ from yolo_mlops.adapters import ultralytics_runtime
 from yolo_mlops.adapters.mlflow_registry import Registry, RegistryError, RunRecord, VersionInfo
 from yolo_mlops.configuration.config_files import RegistryConfig
 from yolo_mlops.core.decision_report import build_report, run_link
-from yolo_mlops.core.errors import UserError
+from yolo_mlops.core.errors import ServiceUnavailable, UserError
 from yolo_mlops.core.policy import Champion, Decision, GatePolicy, Outcome, Verdict, decide
 from yolo_mlops.core.settings import Settings
 from yolo_mlops.data.validate import require_valid_dataset
 from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
+from yolo_mlops.promotion.evidence_check import verify_weights
 from yolo_mlops.promotion.report_files import write_reports
 
 # Re-decisions allowed when the alias moves between a decision and its compare-and-set.
@@ -37,6 +38,7 @@ class GateRequest:
     dataset_dir: Path  # the current data, to re-score a champion scored on other data
     promote: bool  # False: dry run, reports only
     out_dir: Path
+    allow_first_model: bool = False  # the ledger says the alias was set, yet it resolves to nothing: go on anyway
 
 
 class Gate:
@@ -53,6 +55,7 @@ class Gate:
         self.config = registry_config
         self.registry = registry or Registry(tracking_uri, settings.experiment_name, registry_config.model_name)
         self.moves = AliasMoves(self.registry, registry_config, settings.state_dir)
+        self.decision_id = "none"  # the current decision's MLflow run, once started
 
     # ---- the decision -------------------------------------------------------------------------------
 
@@ -95,7 +98,38 @@ class Gate:
         champion = self._champion(
             self.config.staging_alias, md5s.pop() if len(md5s) == 1 else None, request.dataset_dir
         )
+        if champion is None and not request.allow_first_model:
+            lost = self._lost_champion()
+            if lost is not None:
+                return lost
         return decide(self.policy, candidates, champion, request.expected)
+
+    def _lost_champion(self) -> Decision | None:
+        """The alias resolves to nothing although the ledger's last move of it set a version (deleted since, or
+        the alias removed by hand): a "first model" would skip the comparison, so the gate cannot decide."""
+        alias = self.config.staging_alias
+        moves = [e for e in self.registry.ledger() if e["alias"] == alias]
+        if not moves or moves[-1]["to_version"] is None:
+            return None
+        detail = (
+            f"ledger #{moves[-1]['seq']} set {alias!r} to v{moves[-1]['to_version']}, but the alias resolves to no "
+            "version now; pass --allow-first-model to promote without a champion"
+        )
+        return Decision(
+            Outcome.NO_DECISION, f"could not decide: {detail}", (Verdict("champion:resolves", False, detail),)
+        )
+
+    def _verify(self, decision: Decision) -> Decision:
+        """A winner that would move the alias, with its weights checked; could not decide when they fail."""
+        if not decision.outcome.moves_alias or decision.winner is None:
+            return decision
+        verdict = verify_weights(self.registry, decision.winner)
+        verdicts = (*decision.verdicts, verdict)
+        if verdict.passed:
+            return replace(decision, verdicts=verdicts)
+        return replace(
+            decision, outcome=Outcome.NO_DECISION, reason=f"could not decide: {verdict.detail}", verdicts=verdicts
+        )
 
     # ---- applying it --------------------------------------------------------------------------------
 
@@ -126,14 +160,32 @@ class Gate:
         return created, True
 
     def run(self, request: GateRequest) -> dict[str, Any]:
-        """Decide on the campaign and, when allowed and earned, promote; always write the reports."""
-        decision_id, version, moved = "none", None, False
+        """Decide on the campaign and, when allowed and earned, promote; always write the reports. The decision
+        run ends FINISHED, or FAILED when anything stops the gate on the way."""
+        self.decision_id = "none"
+        finished = False
+        try:
+            report, files = self._run(request)
+            if self.decision_id != "none":
+                # If the registry went away after deciding, the local reports still say what happened.
+                with contextlib.suppress(RegistryError):
+                    self.registry.finish_decision_run(self.decision_id, files)
+                    finished = True
+            return report
+        finally:
+            if self.decision_id != "none" and not finished:
+                with contextlib.suppress(RegistryError):
+                    self.registry.finish_decision_run(self.decision_id, [], status="FAILED")
+
+    def _run(self, request: GateRequest) -> tuple[dict[str, Any], list[Path]]:
+        """gather evidence → decide → verify the winner → apply → report."""
+        version, moved = None, False
         try:
             self.registry.ensure_model()
-            decision_id = self.registry.start_decision_run(request.campaign, {"actor": actor()})
+            self.decision_id = decision_id = self.registry.start_decision_run(request.campaign, {"actor": actor()})
             with self.moves.lock():
                 for _attempt in range(MAX_DECISION_ATTEMPTS):
-                    decision = self._decide(request)
+                    decision = self._verify(self._decide(request))
                     if not (decision.outcome.moves_alias and request.promote):
                         break
                     target, created = self._version_for(decision, decision_id, request.campaign)
@@ -164,33 +216,22 @@ class Gate:
                 if decision.outcome == Outcome.ALREADY_CHAMPION and decision.champion:
                     version = decision.champion.version
         except RegistryError as exc:
-            decision = Decision(
-                Outcome.NO_DECISION, f"could not decide: {exc}", (Verdict("registry:reachable", False, str(exc)),)
-            )
-        report = build_report(
+            decision = _unreachable(exc)
+        report = _render(
             decision,
             self.policy,
-            decision_id=decision_id,
-            campaign=request.campaign,
-            model_name=self.config.model_name,
-            alias=self.config.staging_alias,
+            self.config,
+            request,
+            decision_id=self.decision_id,
             version=version,
             moved=moved,
-            dry_run=not request.promote,
-            actor=actor(),
-            time=now(),
             links=self._links(decision),
         )
         try:
             ledger = self.registry.ledger()
         except RegistryError:
-            ledger = []
-        files = write_reports(report, ledger, request.out_dir)
-        if decision_id != "none":
-            # If the registry went away after deciding, the local reports still say what happened.
-            with contextlib.suppress(RegistryError):
-                self.registry.finish_decision_run(decision_id, files)
-        return report
+            ledger = None  # unread: an earlier ledger.json stays as it was
+        return report, write_reports(report, ledger, request.out_dir)
 
     def _links(self, decision: Decision) -> dict[str, str | None]:
         experiment_id = None
@@ -207,3 +248,48 @@ class Gate:
 
     def rollback(self, alias: str) -> dict[str, Any]:
         return self.moves.rollback(alias)
+
+
+def _unreachable(fault: ServiceUnavailable) -> Decision:
+    return Decision(
+        Outcome.NO_DECISION, f"could not decide: {fault}", (Verdict("registry:reachable", False, str(fault)),)
+    )
+
+
+def _render(
+    decision: Decision,
+    policy: GatePolicy,
+    config: RegistryConfig,
+    request: GateRequest,
+    *,
+    decision_id: str,
+    version: str | None,
+    moved: bool,
+    links: dict[str, str | None],
+) -> dict[str, Any]:
+    return build_report(
+        decision,
+        policy,
+        decision_id=decision_id,
+        campaign=request.campaign,
+        model_name=config.model_name,
+        alias=config.staging_alias,
+        version=version,
+        moved=moved,
+        dry_run=not request.promote,
+        actor=actor(),
+        time=now(),
+        links=links,
+    )
+
+
+def unreachable_report(
+    request: GateRequest, policy: GatePolicy, config: RegistryConfig, fault: ServiceUnavailable
+) -> dict[str, Any]:
+    """The reports of a gate whose servers failed on the way in (no decision run exists): could not decide. The
+    ledger is not written: it could not be read."""
+    report = _render(
+        _unreachable(fault), policy, config, request, decision_id="none", version=None, moved=False, links={}
+    )
+    write_reports(report, None, request.out_dir)
+    return report

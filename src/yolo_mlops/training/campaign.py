@@ -7,6 +7,7 @@ from pathlib import Path
 
 from yolo_mlops.adapters import mlflow_tracking, zenml_client
 from yolo_mlops.adapters.git_info import provenance_tags
+from yolo_mlops.configuration.process_env import server_timeout_s
 from yolo_mlops.core.errors import RunFailed, UserError
 from yolo_mlops.core.leaderboard import LeaderboardRow
 from yolo_mlops.core.settings import Settings
@@ -24,6 +25,7 @@ def prepare_tracking(settings: Settings) -> str:
         tracking_uri = settings.mlflow_tracking_uri or mlflow_tracking.embedded_tracking_uri(settings.state_dir)
         zenml_client.ensure_embedded_stack(tracking_uri)
     else:
+        zenml_client.require_reachable(settings.zenml_store_url, server_timeout_s())
         zenml_client.activate_stack()  # a fresh CI runner's client has no active stack yet
         try:
             tracking_uri = zenml_client.active_tracking_uri()

@@ -1,0 +1,90 @@
+"""Scenario campaigns for the gate's tests: MLflow runs written with chosen metrics, each logging REAL weights.
+
+Each scenario run logs its own copy of the tiny campaign's trained checkpoint (re-saved with a unique marker, so
+every run's weights have their own sha256 yet load as the same detector) as `weights/best.pt`, and is its own
+source run; it points at the tiny campaign's ZenML pipeline run, so the ZenML model stage follows real objects.
+`weights=` makes the evidence hostile: missing artifact, hash mismatch, no hash, or a file that does not load.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import CAMPAIGN
+from yolo_mlops.adapters.mlflow_tracking import file_sha256
+
+CONFIGS = ["baseline", "grid 1/2", "grid 2/2"]
+WEIGHTS_KINDS = ("real", "missing", "mismatch", "no_hash", "unloadable")
+
+
+def scenario_world(tracking_uri: str, workdir: Path) -> dict:
+    """The tiny campaign's baseline run, its checkpoint (loaded once), and the experiment to write into."""
+    import torch
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
+    source = next(r for r in real if r.data.tags["pipeline"] == "baseline")
+    weights = Path(client.download_artifacts(source.info.run_id, "weights/best.pt", str(workdir)))
+    return {
+        "client": client,
+        "experiment_id": experiment.experiment_id,
+        "source": source,
+        "checkpoint": torch.load(weights, map_location="cpu", weights_only=False),
+    }
+
+
+def _log_weights(world: dict, run_id: str, kind: str) -> str:
+    """Log weights/best.pt into the run as `kind` says; returns the weights_sha256 tag to set."""
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "best.pt"
+        if kind == "unloadable":
+            path.write_bytes(b"not a checkpoint " + uuid.uuid4().bytes)
+        else:
+            torch.save({**world["checkpoint"], "scenario": uuid.uuid4().hex}, path)
+        sha = file_sha256(path)
+        if kind != "missing":
+            world["client"].log_artifact(run_id, str(path), "weights")
+    return {"mismatch": uuid.uuid4().hex * 2, "no_hash": ""}.get(kind, sha)
+
+
+def make_campaign(
+    world: dict,
+    map50s: list[float],
+    *,
+    statuses: dict[str, str] | None = None,
+    md5: str | None = None,
+    weights: str = "real",
+    metrics: dict[str, float] | None = None,
+    configs: list[str] | None = None,
+) -> str:
+    """One run per config with the given mAP50 (other metrics fixed, or `metrics` overriding them for every run);
+    returns the campaign id."""
+    client, source = world["client"], world["source"]
+    campaign = f"scenario-{uuid.uuid4().hex[:8]}"
+    for i, (config, value) in enumerate(zip(configs or CONFIGS, map50s, strict=False)):
+        pipeline, cell = ("baseline", None) if config == "baseline" else ("grid", config.split()[1])
+        tags = {
+            "campaign": campaign,
+            "pipeline": pipeline,
+            "data_md5": md5 or source.data.tags["data_md5"],
+            "zenml_run_id": source.data.tags["zenml_run_id"],
+            "git_commit": "abc123",
+        }
+        if cell:
+            tags["grid_cell"] = cell
+        run_id = client.create_run(world["experiment_id"], tags=tags).info.run_id
+        client.set_tag(run_id, "source_run_id", run_id)
+        client.set_tag(run_id, "weights_sha256", _log_weights(world, run_id, weights))
+        values = {"mAP50": value, "mAP50_95": value / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0 + i}
+        for key, metric in {**values, **(metrics or {})}.items():
+            client.log_metric(run_id, key, metric)
+        client.log_param(run_id, "imgsz", "64")
+        client.set_terminated(run_id, (statuses or {}).get(config, "FINISHED"))
+    return campaign
