@@ -149,6 +149,18 @@ def test_champion_run_deleted_and_garbage_collected(world, tmp_path):
     assert decision.info.status == "FINISHED"
 
 
+def test_a_gate_stopped_by_bad_input_leaves_its_decision_run_failed(world, tmp_path):
+    model = Model(world, tmp_path)
+    assert model.gate(make_campaign(world, [0.6, 0.9, 0.7], md5="0" * 32 + ".dir")).returncode == 0
+    campaign = make_campaign(world, [0.6, 0.95, 0.7])  # on other data: the champion must be re-scored on --data
+    result = model.gate(campaign, "--data", str(tmp_path / "no-such-dataset"))
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and model.staging() == "1"
+    decision = world["client"].search_runs(
+        [world["experiment_id"]], f"tags.gated_campaign = '{campaign}'", max_results=1
+    )[0]
+    assert decision.info.status == "FAILED"
+
+
 def test_rollback_to_a_deleted_version_is_one_line(world, tmp_path):
     model = Model(world, tmp_path)
     assert model.gate(make_campaign(world, [0.6, 0.7, 0.65])).returncode == 0

@@ -250,6 +250,8 @@ def require_reachable(store_url: str, timeout_s: float) -> None:
     """Fail fast on a server that does not answer: ZenML's client retries a refused connection for about 30 s,
     and that retry budget has no setting."""
     parsed = urllib.parse.urlsplit(store_url)
+    if parsed.scheme not in ("http", "https"):
+        return  # a SQL store URL: its driver has its own timeouts
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         socket.create_connection((parsed.hostname or "", port), timeout=timeout_s).close()
