@@ -133,7 +133,7 @@ def test_champion_run_deleted_and_garbage_collected(world, tmp_path):
     world["client"].delete_run(champion_run)
     gc = subprocess.run(
         [sys.executable, "-m", "mlflow", "gc", "--backend-store-uri", TRACKING, "--run-ids", champion_run],
-        env=world["env"],
+        env={**world["env"], "MLFLOW_TRACKING_URI": TRACKING},
         capture_output=True,
         text=True,
         cwd=world["project"],
