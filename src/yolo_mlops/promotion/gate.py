@@ -1,5 +1,5 @@
-"""The gate: gather the campaign's evidence, decide under the written policy, apply the decision to the
-registry with compare-and-set, and report.
+"""The gate: gather the campaign's evidence, decide under the written policy, verify the winner's weights,
+apply the decision to the registry with compare-and-set, and report.
 
 Pure policy lives in core.policy; alias moves and the ledger in promotion.alias_moves; report files in
 promotion.report_files.
