@@ -102,3 +102,17 @@ def test_valid_dataset_passes_validation(sandbox):
     result = run_cli(["data", "validate", "data"], project, sandbox["env"])
     assert result.returncode == 0, result.stderr
     assert "valid (md5 " in result.stdout
+
+
+def test_ci_never_improvises_servers(sandbox):
+    """In CI, without server variables, `stack up` names the variables to set and starts nothing."""
+    env = {**sandbox["env"], "CI": "true"}
+    result = run_cli(["stack", "up", "--native"], sandbox["project"], env)
+    assert_refused(result, "MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME", "YOLO_MLOPS_CI_LOCAL_STACK=true")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (Path(env["YOLO_MLOPS_STATE_DIR"]) / "stack").exists()
+    shared = run_cli(["stack", "up"], sandbox["project"], {**env, "MLFLOW_TRACKING_URI": "https://mlflow.example.com"})
+    assert_refused(shared, "MLFLOW_TRACKING_URI names a server", "stack status --shared")
+    # The opt-in passes the refusal: this sandbox then stops at its missing stack settings file.
+    opted_in = run_cli(["stack", "up"], sandbox["project"], {**env, "YOLO_MLOPS_CI_LOCAL_STACK": "true"})
+    assert_refused(opted_in, ".env: not found")

@@ -151,20 +151,53 @@ def test_compose_refuses_to_render_without_credentials(tmp_path):
     assert "in .env" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
-def test_every_published_port_is_bound_to_localhost(rendered):
-    published = 0
+def published_host_ips(rendered: dict) -> dict[str, str | None]:
+    """'service port' → the host address it is published on."""
+    found = {}
     for name, service in rendered["services"].items():
         for port in service.get("ports", []):
             if isinstance(port, dict):  # long syntax (compose v2's rendering)
-                host_ip = port.get("host_ip")
-                shown = port
+                found[f"{name} {port}"] = port.get("host_ip")
             else:
-                shown = str(port)
-                parts = shown.split(":")
-                host_ip = parts[0] if len(parts) == 3 else None
-            assert host_ip == "127.0.0.1", f"service {name} publishes {shown!r} beyond 127.0.0.1"
-            published += 1
-    assert published >= 5, "expected MinIO (2), MySQL, MLflow and ZenML ports"
+                parts = str(port).split(":")
+                found[f"{name} {port}"] = parts[0] if len(parts) == 3 else None
+    return found
+
+
+def render_with(tmp_path: Path, **overrides: str) -> dict:
+    """docker-compose.yml rendered with .env.example plus `overrides` (as a team's .env would set them)."""
+    env_file = tmp_path / "team.env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "".join(f"\n{k}={v}" for k, v in overrides.items()) + "\n")
+    result = compose_config(env_file)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_every_published_port_is_bound_to_localhost_by_default(rendered):
+    published = published_host_ips(rendered)
+    assert len(published) >= 5, "expected MinIO (2), MySQL, MLflow and ZenML ports"
+    assert set(published.values()) == {"127.0.0.1"}, published
+
+
+def test_the_bind_address_and_mlflow_allowed_hosts_come_from_the_env_file(tmp_path):
+    """Servers runners can reach: every port on the host's address, MLflow answering the name they use."""
+    team = render_with(tmp_path, STACK_BIND_ADDRESS="10.1.2.3", MLFLOW_ALLOWED_HOSTS="mlflow.example.com")
+    assert set(published_host_ips(team).values()) == {"10.1.2.3"}
+    command = team["services"]["mlflow"]["command"]
+    command = command.split() if isinstance(command, str) else command
+    assert command[command.index("--allowed-hosts") + 1] == "mlflow.example.com"
+
+
+def test_mlflow_allowed_hosts_default_covers_the_compose_network_and_this_machine(rendered):
+    command = rendered["services"]["mlflow"]["command"]
+    command = command.split() if isinstance(command, str) else command
+    allowed = command[command.index("--allowed-hosts") + 1].split(",")
+    assert {"mlflow:5000", "localhost:*", "127.0.0.1:*"} <= set(allowed)
+
+
+def test_zenml_secrets_are_encrypted_with_a_key_from_the_env_file(rendered, env_example):
+    env = rendered["services"]["zenml"]["environment"]
+    assert env["ZENML_SECRETS_STORE_ENCRYPTION_KEY"] == env_example["ZENML_SECRETS_STORE_ENCRYPTION_KEY"]
 
 
 def test_services_have_healthchecks_and_wait_for_healthy_dependencies(rendered):

@@ -88,6 +88,7 @@ def stack(tmp_path_factory) -> dict:
         "MLFLOW_TRACKING_PASSWORD": token(),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": token(),
         "ZENML_SERVER_JWT_SECRET_KEY": token() + token(),
+        "ZENML_SECRETS_STORE_ENCRYPTION_KEY": token() + token(),
         "ZENML_ADMIN_USERNAME": "zenmladmin",
         "ZENML_ADMIN_PASSWORD": token(),
     }
@@ -165,7 +166,7 @@ def test_status_preflight_passes_with_ci_variables_only(stack):
     ("change", "failing"),
     [
         ({"ZENML_STORE_API_KEY": "ZENKEY_not-a-key"}, "FAIL zenml: "),
-        ({"MLFLOW_TRACKING_PASSWORD": "wrong-password"}, "FAIL mlflow: "),
+        ({"MLFLOW_TRACKING_PASSWORD": "wrong-password"}, "refused MLFLOW_TRACKING_USERNAME/PASSWORD (HTTP 401)"),
         ({"AWS_SECRET_ACCESS_KEY": "wrong"}, "FAIL s3: "),
         ({"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}, "FAIL mlflow: http://127.0.0.1:9 unreachable"),
         ({"ZENML_STORE_URL": ""}, "FAIL variables: ZENML_STORE_URL is not set"),

@@ -2,8 +2,10 @@ import pytest
 
 from yolo_mlops.core.errors import ConfigError
 from yolo_mlops.core.service_config import (
+    CLIENT_VARIABLES,
     CREDENTIALS,
     NAMES,
+    ci_stack_up_refusal,
     local_defaults_in_use,
     parse_env_file,
     resolve_stack_config,
@@ -48,3 +50,27 @@ def test_local_only_defaults_are_found_server_and_client_side():
     assert local_defaults_in_use(GOOD) == []
     values = {**GOOD, "ZENML_ADMIN_PASSWORD": "local-only-x", "AWS_SECRET_ACCESS_KEY": "local-only-y"}
     assert local_defaults_in_use(values) == ["ZENML_ADMIN_PASSWORD", "AWS_SECRET_ACCESS_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"CI": "false"}, None),
+        ({"CI": "true", "YOLO_MLOPS_CI_LOCAL_STACK": "true"}, None),
+        ({"CI": "true"}, "no server is configured"),
+        ({"CI": "true", "YOLO_MLOPS_CI_LOCAL_STACK": "yes"}, "no server is configured"),
+        ({"CI": "true", "ZENML_STORE_URL": "https://zenml.example.com"}, "ZENML_STORE_URL names a server"),
+    ],
+)
+def test_ci_stack_up_refusal(env, expected):
+    refusal = ci_stack_up_refusal(env)
+    if expected is None:
+        assert refusal is None
+    else:
+        assert expected in refusal and "YOLO_MLOPS_CI_LOCAL_STACK=true" in refusal
+
+
+def test_ci_stack_up_refusal_lists_every_variable_to_set():
+    refusal = ci_stack_up_refusal({"CI": "true"})
+    assert all(name in refusal for name in CLIENT_VARIABLES)

@@ -1,11 +1,12 @@
-"""`yolo-mlops data …`: create, import and validate datasets."""
+"""`yolo-mlops data …`: create, import, validate, publish and pull datasets."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from yolo_mlops.cli.shared import DEFAULT_DATA, Subcommands
+from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, settings_and_env
 from yolo_mlops.core.errors import UserError
 
 
@@ -40,8 +41,29 @@ def cmd_data_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_publish(args: argparse.Namespace) -> int:
+    settings_and_env()
+    from yolo_mlops.data.publish import publish
+
+    done = publish(args.path, args.dvc_file, args.remote, os.environ)
+    if done.moved:
+        print(f"published {args.path} (md5 {done.md5}) to {done.remote}: pushed {done.moved} of {done.objects} objects")
+    else:
+        print(f"nothing to push: {done.remote} holds all {done.objects} objects of {args.dvc_file} (md5 {done.md5})")
+    return 0
+
+
+def cmd_data_pull(args: argparse.Namespace) -> int:
+    settings_and_env()
+    from yolo_mlops.data.publish import pull
+
+    done = pull(args.dvc_file, args.remote, os.environ)
+    print(f"pulled {args.dvc_file}'s data (md5 {done.md5}, {done.objects} objects) from {done.remote}")
+    return 0
+
+
 def add_commands(groups: Subcommands) -> None:
-    data = groups.add_parser("data", help="create, import and validate datasets").add_subparsers(
+    data = groups.add_parser("data", help="create, import, validate, publish and pull datasets").add_subparsers(
         dest="command", required=True
     )
     synth = data.add_parser("synth", help="write the deterministic synthetic one-class 'person' dataset")
@@ -61,3 +83,10 @@ def add_commands(groups: Subcommands) -> None:
     validate.add_argument("path", type=Path)
     validate.add_argument("--dotenv", type=Path, help="also write DATA_MD5=<md5> here (for later CI jobs)")
     validate.set_defaults(func=cmd_data_validate)
+    publish = data.add_parser("publish", help="validate, push to the S3 remote, check every file is there (idempotent)")
+    publish.add_argument("path", type=Path, nargs="?", default=DEFAULT_DATA)
+    pull = data.add_parser("pull", help="pull the dataset from the S3 remote (checks the remote has it all first)")
+    for command, func in ((publish, cmd_data_publish), (pull, cmd_data_pull)):
+        command.add_argument("--remote", default="s3", help="DVC remote (default: s3)")
+        command.add_argument("--dvc-file", type=Path, default=DEFAULT_DVC_FILE)
+        command.set_defaults(func=func)

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from yolo_mlops.cli.shared import Subcommands, settings_and_env
 from yolo_mlops.core.errors import UserError
-from yolo_mlops.core.service_config import StackConfig
+from yolo_mlops.core.service_config import StackConfig, ci_stack_up_refusal
 from yolo_mlops.services import compose, env_files
 
 
 def cmd_stack_up(args: argparse.Namespace) -> int:
+    refusal = ci_stack_up_refusal(os.environ)
+    if refusal:
+        raise UserError(refusal)
     settings = settings_and_env()
     config, source = env_files.load_stack_config(args.env_file)
     if source.endswith(".env.example"):

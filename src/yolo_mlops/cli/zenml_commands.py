@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yolo_mlops.cli.shared import Subcommands, settings_and_env
 from yolo_mlops.core.errors import UserError
-from yolo_mlops.services.env_files import CLIENT_VARIABLES
+from yolo_mlops.core.service_config import CLIENT_VARIABLES
 
 
 def cmd_zenml_bootstrap(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ CREDENTIALS = (
     "MLFLOW_TRACKING_PASSWORD",
     "MLFLOW_FLASK_SERVER_SECRET_KEY",
     "ZENML_SERVER_JWT_SECRET_KEY",
+    "ZENML_SECRETS_STORE_ENCRYPTION_KEY",
     "ZENML_ADMIN_USERNAME",
     "ZENML_ADMIN_PASSWORD",
 )
@@ -28,6 +29,19 @@ NAMES = ("MLFLOW_DB_NAME", "MLFLOW_DB_USER", "ZENML_DB_NAME", "ZENML_DB_USER")
 PORTS = {"S3_PORT": 9000, "MYSQL_PORT": 3306, "MLFLOW_PORT": 5000, "ZENML_PORT": 8237}
 BUCKETS = {"S3_BUCKET_MLFLOW": "mlflow", "S3_BUCKET_ZENML": "zenml", "S3_BUCKET_DVC": "dvc"}
 PORTS_AS_TEXT = {k: str(v) for k, v in PORTS.items()}
+# What every job needs to reach the servers (`stack up` writes them for a local stack).
+CLIENT_VARIABLES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "ZENML_STORE_URL",
+    "ZENML_STORE_API_KEY",
+)
+SERVER_URL_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_S3_ENDPOINT_URL", "ZENML_STORE_URL")
+CI_LOCAL_STACK_OPT_IN = "YOLO_MLOPS_CI_LOCAL_STACK"
 
 
 @dataclass(frozen=True)
@@ -111,3 +125,23 @@ def local_defaults_in_use(values: Mapping[str, str]) -> list[str]:
     """Names of the variables (server side or client side) still holding a `local-only-` default."""
     names = (*CREDENTIALS, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     return [k for k in names if str(values.get(k, "")).startswith(LOCAL_ONLY_PREFIX)]
+
+
+def ci_stack_up_refusal(env: Mapping[str, str]) -> str | None:
+    """Why `stack up` must not start servers in this environment, or None when it may.
+
+    In CI a stack started on the runner would run with .env.example's public credentials and outlive the
+    job, and a job on another runner could not reach it: only the documented opt-in allows it."""
+    if env.get("CI") != "true" or env.get(CI_LOCAL_STACK_OPT_IN) == "true":
+        return None
+    named = [k for k in SERVER_URL_VARIABLES if env.get(k)]
+    if named:
+        return (
+            f"stack up refused in CI: {named[0]} names a server already; check the servers with "
+            f"`yolo-mlops stack status --shared` (or set {CI_LOCAL_STACK_OPT_IN}=true to start a local stack)."
+        )
+    return (
+        f"stack up refused in CI: no server is configured; set the CI/CD variables {', '.join(CLIENT_VARIABLES)} "
+        f"to your servers, or {CI_LOCAL_STACK_OPT_IN}=true to start a local stack on this runner "
+        "(a single shell runner or a local pipeline)."
+    )

@@ -7,18 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from yolo_mlops.core.errors import UserError
-from yolo_mlops.core.service_config import StackConfig, parse_env_file, resolve_stack_config
-
-CLIENT_VARIABLES = (
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "ZENML_STORE_URL",
-    "ZENML_STORE_API_KEY",
-)
+from yolo_mlops.core.service_config import CLIENT_VARIABLES, StackConfig, parse_env_file, resolve_stack_config
 
 
 def stack_dir(state_dir: Path) -> Path:

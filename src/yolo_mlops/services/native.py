@@ -373,6 +373,8 @@ class NativeStack:
             "ZENML_SERVER_AUTH_SCHEME": "OAUTH2_PASSWORD_BEARER",
             # Fixed, from the environment: a random default would invalidate every token on restart.
             "ZENML_SERVER_JWT_SECRET_KEY": config["ZENML_SERVER_JWT_SECRET_KEY"],
+            # Encrypts the secrets (S3 keys, MLflow password) in the database; without it they are in clear.
+            "ZENML_SECRETS_STORE_ENCRYPTION_KEY": config["ZENML_SECRETS_STORE_ENCRYPTION_KEY"],
             "ZENML_SERVER_AUTO_ACTIVATE": "true",
             "ZENML_DEFAULT_USER_NAME": config["ZENML_ADMIN_USERNAME"],
             "ZENML_DEFAULT_USER_PASSWORD": config["ZENML_ADMIN_PASSWORD"],

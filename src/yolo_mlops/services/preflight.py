@@ -9,8 +9,7 @@ from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from yolo_mlops.core.service_config import BUCKETS, local_defaults_in_use
-from yolo_mlops.services.env_files import CLIENT_VARIABLES
+from yolo_mlops.core.service_config import BUCKETS, CLIENT_VARIABLES, local_defaults_in_use
 
 
 @dataclass(frozen=True)
@@ -23,15 +22,20 @@ class Check:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
 
-def _get(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+def _request(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> tuple[int, str]:
+    """HTTP status (0: no answer) and the start of the body (a 403 says why in it)."""
     request = urllib.request.Request(url, data=data, headers=headers or {})  # configured URL
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+            return response.status, ""
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, exc.read(2000).decode(errors="replace")
     except (urllib.error.URLError, OSError):
-        return 0
+        return 0, ""
+
+
+def _get(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+    return _request(url, headers, data)[0]
 
 
 def preflight(env: Mapping[str, str], local_stack: bool) -> list[Check]:
@@ -89,7 +93,19 @@ def _check_mlflow(env: Mapping[str, str]) -> list[Check]:
     if _get(f"{uri}/health") != 200:
         return [Check("mlflow", False, f"{uri} unreachable (GET /health failed)")]
     token = b64encode(f"{env['MLFLOW_TRACKING_USERNAME']}:{env['MLFLOW_TRACKING_PASSWORD']}".encode()).decode()
-    status = _get(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", {"Authorization": f"Basic {token}"})
+    status, body = _request(
+        f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", {"Authorization": f"Basic {token}"}
+    )
+    if status == 403 and "Invalid Host header" in body:
+        host = urllib.parse.urlsplit(uri).netloc
+        return [
+            Check(
+                "mlflow",
+                False,
+                f"{uri} refused the Host header {host!r} (HTTP 403 Invalid Host header), before checking any "
+                "password: add it to the server's --allowed-hosts (MLFLOW_ALLOWED_HOSTS in its .env)",
+            )
+        ]
     if status != 200:
         return [Check("mlflow", False, f"{uri} refused MLFLOW_TRACKING_USERNAME/PASSWORD (HTTP {status})")]
     return [Check("mlflow", True, f"{uri}: up, credentials accepted")]
