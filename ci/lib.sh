@@ -21,7 +21,7 @@ fi
 # Which image this job runs in (tests/integration/test_gitlab_ci.py compares it with the YAML).
 # shellcheck disable=SC1091
 . /etc/os-release
-echo "job image: ${YOLO_MLOPS_IMAGE:-none} (${PRETTY_NAME}), started as ${CI_JOB_IMAGE:-a shell job}"
+echo "job image: ${YOLO_MLOPS_IMAGE:-none} (${PRETTY_NAME})"
 
 # Shared servers are those the project's CI/CD variables point at; otherwise the `stack` job starts the
 # stack on this runner and later jobs read the client variables it wrote.

