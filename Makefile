@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: install sysdeps ci-tools ci-local demo test unit lint bench clean
+.PHONY: install sysdeps ci-tools images image-tag ci-local demo test unit lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,22 @@ $(GCL):
 
 ci-tools: $(GCL)
 
-# The real .gitlab-ci.yml on this machine, on the native stack (PIPELINE_SOURCE=schedule for a nightly run;
-# JOB=promote:production for one job).
+# The ci, gpu-train and mlflow-server images with podman, from a debootstrapped Debian 12 (nothing pulled);
+# reused while their tag (a hash of Dockerfile, docker/, pyproject.toml) is unchanged.
+images: sysdeps
+	tools/build-images.sh
+
+# After a change to what the images are built from: the tag .gitlab-ci.yml names (YOLO_MLOPS_IMAGE_TAG).
+image-tag:
+	sed -i "s/^  YOLO_MLOPS_IMAGE_TAG: .*/  YOLO_MLOPS_IMAGE_TAG: $$(tools/image-tag.sh)/" .gitlab-ci.yml
+
+# The real .gitlab-ci.yml on this machine: each job in its image (podman), on the native stack on the host
+# (PIPELINE_SOURCE=schedule for a nightly run; JOB=promote:production for one job).
 PIPELINE_SOURCE ?= push
-ci-local: install sysdeps ci-tools
+ci-local: install sysdeps ci-tools images
 	PIPELINE_SOURCE=$(PIPELINE_SOURCE) tools/ci-local.sh $(JOB)
 
-test: install sysdeps ci-tools
+test: install sysdeps ci-tools images
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest

@@ -3,13 +3,25 @@
 # client variables. Job logic lives in the CLI; these scripts only call it.
 set -euo pipefail
 
-# The GPU image has the project installed; a shell runner may name a ready venv; else build one.
+# In the project's images (the Dockerfile's ci and gpu-train targets: dependencies only) the job installs
+# its own checkout over them, so a merge request runs its own src/ and configs; never the dependencies.
+# A shell runner names a ready venv instead (YOLO_MLOPS_VENV).
 if [ -n "${YOLO_MLOPS_VENV:-}" ]; then
   export PATH="$YOLO_MLOPS_VENV/bin:$PATH"
-elif ! command -v yolo-mlops >/dev/null 2>&1; then
-  make install >/dev/null
-  export PATH="$PWD/.venv/bin:$PATH"
+elif [ -n "${YOLO_MLOPS_IMAGE:-}" ]; then
+  cmp -s /opt/image/pyproject.toml pyproject.toml || {
+    echo "error: this image's dependencies were installed from another pyproject.toml: the images job builds the one for YOLO_MLOPS_IMAGE_TAG (${YOLO_MLOPS_IMAGE_TAG:-unset}); run 'make image-tag' after changing pyproject.toml" >&2
+    exit 2
+  }
+  pip install -q --no-deps --no-build-isolation -e .
+else
+  echo "error: not in a yolo-mlops image (YOLO_MLOPS_IMAGE is unset): give this job 'image: \$CI_IMAGE' or set YOLO_MLOPS_VENV to a venv with the project" >&2
+  exit 2
 fi
+# Which image this job runs in (tests/integration/test_gitlab_ci.py compares it with the YAML).
+# shellcheck disable=SC1091
+. /etc/os-release
+echo "job image: ${YOLO_MLOPS_IMAGE:-none} (${PRETTY_NAME})"
 
 # Shared servers are those the project's CI/CD variables point at; otherwise the `stack` job starts the
 # stack on this runner and later jobs read the client variables it wrote.

@@ -304,26 +304,64 @@ def test_dockerfile_passes_hadolint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dockerfile_has_both_targets_with_gpu_train_last():
+def test_dockerfile_has_the_three_targets_with_gpu_train_last():
     stages = dockerfile_stages()
-    assert "mlflow-server" in stages and "gpu-train" in stages, stages
+    assert sorted(stages) == ["ci", "gpu-train", "mlflow-server"], stages
     assert stages[-1] == "gpu-train", "a plain `docker build .` must build the training image"
+
+
+def test_every_base_image_is_a_build_arg_with_a_public_default():
+    text = DOCKERFILE.read_text()
+    defaults = dict(re.findall(r"^ARG\s+(\w*BASE_IMAGE)=(\S+)$", text, flags=re.MULTILINE))
+    assert defaults == {
+        "BASE_IMAGE": "debian:bookworm-slim",
+        "GPU_BASE_IMAGE": "nvidia/cuda:13.0.1-base-ubuntu24.04",
+    }
+    froms = re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", text, flags=re.MULTILINE)
+    assert dict((stage, base) for base, stage in froms) == {
+        "mlflow-server": "${BASE_IMAGE}",
+        "ci": "${BASE_IMAGE}",
+        "gpu-train": "${GPU_BASE_IMAGE}",
+    }
+
+
+def stage_text(name: str) -> str:
+    text = DOCKERFILE.read_text()
+    start = re.search(rf"^FROM\s+\S+\s+AS\s+{name}\s*$", text, flags=re.MULTILINE).end()
+    following = re.search(r"^FROM\s", text[start:], flags=re.MULTILINE)
+    return text[start : start + following.start()] if following else text[start:]
+
+
+def build_steps(stage: str) -> list[str]:
+    """A stage's instructions up to its LABEL, without comments: what its cached layers are made of."""
+    body = stage_text(stage).split("\nLABEL ", 1)[0]
+    return [line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_ci_and_gpu_train_share_their_dependency_layers():
+    """Same steps in the same order: on equal bases (local builds) gpu-train reuses every layer of ci."""
+    assert build_steps("ci") == build_steps("gpu-train")
+    steps = "\n".join(build_steps("ci"))
+    assert steps.index("install-python-deps.sh torch") < steps.index("install-python-deps.sh project")
+    assert steps.index("install-python-deps.sh torch") < steps.index("COPY pyproject.toml")
+
+
+def test_the_images_hold_the_dependencies_not_the_project():
+    """Each CI job installs its own checkout (--no-deps), so no image may carry a copy of src/."""
+    text = DOCKERFILE.read_text()
+    assert not re.search(r"^COPY\s+(src|configs|\.)[/\s]", text, flags=re.MULTILINE)
+    for stage in ("ci", "gpu-train"):
+        body = stage_text(stage)
+        for setting in ("YOLO_OFFLINE=1", "MLFLOW_DISABLE_TELEMETRY=true", "ZENML_ANALYTICS_OPT_IN=false"):
+            assert setting in body, (stage, setting)
+        assert f"YOLO_MLOPS_IMAGE={stage}" in body, stage
+    assert "pip install -q --no-deps --no-build-isolation -e ." in (REPO / "ci" / "lib.sh").read_text()
 
 
 def test_dockerfile_mlflow_pin_matches_pyproject(pyproject_pins):
     text = DOCKERFILE.read_text()
     pins = set(re.findall(r"mlflow(?:\[[^\]]*\])?==([0-9][^\"'\s]*)", text))
     assert pins == {pyproject_pins["mlflow"]}, f"Dockerfile pins mlflow {pins}, pyproject {pyproject_pins['mlflow']}"
-
-
-def test_gpu_image_installs_torch_before_the_project():
-    text = DOCKERFILE.read_text()
-    gpu = text[text.index("AS gpu-train") :]
-    torch_at = gpu.index("torch==")
-    project_at = re.search(r"pip install[^\n]*\s\.\s*(\\|&&|$)", gpu, flags=re.MULTILINE)
-    assert project_at and torch_at < project_at.start(), "torch must be installed before `pip install .`"
-    for setting in ("YOLO_OFFLINE=1", "MLFLOW_DISABLE_TELEMETRY=true", "ZENML_ANALYTICS_OPT_IN=false"):
-        assert setting in gpu, setting
 
 
 def test_dockerignore_keeps_state_and_environments_out_of_the_context():

