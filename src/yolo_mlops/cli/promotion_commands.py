@@ -12,8 +12,11 @@ from yolo_mlops.cli.shared import (
     Subcommands,
     add_gate_args,
     add_registry_arg,
+    campaign_dir,
+    int_in,
     settings_and_env,
 )
+from yolo_mlops.core.settings import check_campaign_id
 
 if TYPE_CHECKING:  # the real import waits until the process environment is set
     from yolo_mlops.promotion.gate import Gate
@@ -53,10 +56,12 @@ def run_gate(options: GateOptions) -> int:
     from yolo_mlops.configuration.config_files import expected_configs
     from yolo_mlops.promotion.gate import GateRequest
 
+    if options.campaign is not None:
+        check_campaign_id(options.campaign, "--campaign")
     expected = expected_configs(options.baseline, options.grid)
     gate = _gate(options.policy, options.registry, options.stage_transition)
     campaign = options.campaign or gate.settings.campaign
-    out_dir = options.out or gate.settings.state_dir / "campaigns" / campaign / "gate"
+    out_dir = options.out or campaign_dir(gate.settings.state_dir, campaign) / "gate"
     report = gate.run(GateRequest(campaign, expected, options.data, promote=not options.dry_run, out_dir=out_dir))
     print(f"gate: {report['outcome']} — {report['reason']}")
     for verdict in report["verdicts"]:
@@ -85,7 +90,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     gate = _gate(args.policy, args.registry, args.stage_transition)
-    result = gate.promote(args.source, args.target)
+    result = gate.moves.promote(args.source, args.target, None if args.version is None else str(args.version))
     if result["moved"]:
         print(
             f"{gate.config.model_name}@{args.target} -> version {result['version']} (ledger #{result['entry']['seq']})"
@@ -101,6 +106,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     target = f"version {result['to']}" if result["to"] else "no version (alias removed)"
     seq = result["entry"]["seq"]
     print(f"{gate.config.model_name}@{args.alias}: version {result['from']} -> {target} (ledger #{seq})")
+    print(f"version {result['rejected']} is rejected: no gate promotes its weights again until `unreject`")
+    return 0
+
+
+def cmd_unreject(args: argparse.Namespace) -> int:
+    gate = _gate(args.policy, args.registry, args.stage_transition)
+    result = gate.moves.unreject(str(args.version))
+    if result["changed"]:
+        print(f"{gate.config.model_name} v{args.version}: rejection lifted (ledger #{result['entry']['seq']})")
+    else:
+        print(f"nothing to do: {gate.config.model_name} v{args.version} is not rejected")
     return 0
 
 
@@ -119,6 +135,11 @@ def add_commands(groups: Subcommands) -> None:
     promote = groups.add_parser("promote", help="point one alias at the version behind another")
     promote.add_argument("--from", dest="source", default="staging")
     promote.add_argument("--to", dest="target", default="production")
+    promote.add_argument(
+        "--version",
+        type=int_in(1),
+        help="promote exactly this version (the gate's MODEL_VERSION); refused (exit 4) if --from moved since",
+    )
     add_gate_args(promote)
     add_registry_arg(promote)
     promote.set_defaults(func=cmd_promote)
@@ -128,3 +149,9 @@ def add_commands(groups: Subcommands) -> None:
     add_gate_args(rollback)
     add_registry_arg(rollback)
     rollback.set_defaults(func=cmd_rollback)
+
+    unreject = groups.add_parser("unreject", help="lift the rejection a rollback put on a version")
+    unreject.add_argument("--version", required=True, type=int_in(1), help="the rejected version")
+    add_gate_args(unreject)
+    add_registry_arg(unreject)
+    unreject.set_defaults(func=cmd_unreject)

@@ -19,3 +19,10 @@ class RunFailed(UserError):
     """A pipeline run failed (a step raised, a server went away); its log above says where."""
 
     exit_code = 1
+
+
+class MoveRefused(UserError):
+    """A manual alias move refused because the registry is not in the state it was asked to act on
+    (the source alias moved, the version is rejected): nothing changed."""
+
+    exit_code = 4
