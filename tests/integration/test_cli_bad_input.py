@@ -116,3 +116,74 @@ def test_ci_never_improvises_servers(sandbox):
     # The opt-in passes the refusal: this sandbox then stops at its missing stack settings file.
     opted_in = run_cli(["stack", "up"], sandbox["project"], {**env, "YOLO_MLOPS_CI_LOCAL_STACK": "true"})
     assert_refused(opted_in, ".env: not found")
+
+
+# Every documented command with a malformed argument: exit 2, one "error:" sentence, never a traceback.
+# (The ones that need a config or data set up are the tests above; these fail on the argument alone.)
+MALFORMED = {
+    "synth --train 0": (["data", "synth", "--train", "0"], "--train"),
+    "synth --train negative": (["data", "synth", "--train", "-3"], "--train"),
+    "synth --val not a number": (["data", "synth", "--val", "many"], "--val"),
+    "synth --size too small": (["data", "synth", "--size", "8"], "--size"),
+    "synth --size too large": (["data", "synth", "--size", "100000"], "--size"),
+    "synth --seed negative": (["data", "synth", "--seed", "-1"], "--seed"),
+    "synth --out a file": (["data", "synth", "--out", "a_file.txt", *TINY], "a_file.txt exists and is not a directory"),
+    "synth --out someone's folder": (
+        ["data", "synth", "--out", "notes", *TINY],
+        "does not look like a dataset written",
+    ),
+    "from-coco128 missing source": (["data", "from-coco128", "nowhere"], "nowhere/images does not exist"),
+    "from-coco128 --val-fraction 2": (["data", "from-coco128", "nowhere", "--val-fraction", "2"], "val_fraction"),
+    "from-coco128 --val-fraction text": (["data", "from-coco128", "x", "--val-fraction", "half"], "--val-fraction"),
+    "validate missing path": (["data", "validate", "nowhere"], "nowhere: no dataset here"),
+    "train baseline missing config": (["train", "baseline", "--config", "none.yaml"], "none.yaml"),
+    "train grid missing config": (["train", "grid", "--config", "none.yaml"], "none.yaml"),
+    "train grid --cell text": (
+        ["train", "grid", "--config", "configs/grid.yaml", "--cell", "half"],
+        "--cell must look like I/N",
+    ),
+    "train grid --cell 0/2": (["train", "grid", "--cell", "0/2"], "--cell 0/2"),
+    "demo missing configs": (["demo", "--configs", "nowhere"], "nowhere"),
+    "gate --campaign with a quote": (["gate", "--campaign", "x' AND tags.campaign != 'y"], "--campaign="),
+    "gate --campaign with a path": (["gate", "--campaign", "../../x"], "--campaign="),
+    "gate missing policy": (["gate", "--campaign", "c1", "--policy", "none.yaml"], "none.yaml"),
+    "gate missing grid": (["gate", "--campaign", "c1", "--grid", "none.yaml"], "none.yaml"),
+    "promote --version 0": (["promote", "--version", "0"], "--version"),
+    "promote --version text": (["promote", "--version", "latest"], "--version"),
+    "promote missing registry": (["promote", "--registry", "none.yaml"], "none.yaml"),
+    "rollback without --alias": (["rollback"], "--alias"),
+    "rollback missing policy": (["rollback", "--alias", "staging", "--policy", "none.yaml"], "none.yaml"),
+    "unreject --version text": (["unreject", "--version", "v2"], "--version"),
+    "unreject without --version": (["unreject"], "--version"),
+    "stack up missing env file": (["stack", "up", "--env-file", "none.env"], "none.env"),
+    "zenml bootstrap unknown option": (["zenml", "bootstrap", "--rotate-now"], "--rotate-now"),
+    "gitlab schedule without --cron": (["gitlab", "schedule", "ensure"], "--cron"),
+    "unknown command": (["deploy"], "deploy"),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_arguments_sweep(sandbox, name):
+    args, fragment = MALFORMED[name]
+    project = sandbox["project"]
+    write_configs(project, "train: {epochs: 1, imgsz: 64}\n")
+    (project / "configs" / "gate.yaml").write_text((REPO / "configs" / "gate.yaml").read_text())
+    (project / "a_file.txt").write_text("not a dataset\n")
+    (project / "notes").mkdir()
+    (project / "notes" / "todo.md").write_text("someone's notes\n")
+    result = run_cli(args, project, sandbox["env"], timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "error: " in result.stderr and fragment in result.stderr, result.stderr
+    # Nothing written: no dataset, someone's folder intact, no report beside the state dir (`../../x`).
+    assert not (project / "data").exists() and (project / "notes" / "todo.md").is_file()
+    assert not (project.parent / "x").exists()
+
+
+def test_label_file_without_image_is_a_problem(sandbox):
+    project = sandbox["project"]
+    assert run_cli(["data", "synth", "--out", "data", *TINY], project, sandbox["env"]).returncode == 0
+    image = sorted((project / "data" / "images" / "val").glob("*.png"))[0]
+    image.unlink()
+    result = run_cli(["data", "validate", "data"], project, sandbox["env"])
+    assert_refused(result, f"{image.stem}.txt: label file has no image in val/", "1 problem(s)")

@@ -23,7 +23,7 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import REPO, TRAINING_STARTED, plain
 from tests.integration.test_native_stack import free_stack_ports
-from yolo_mlops.config import load_grid
+from yolo_mlops.configuration.config_files import load_grid
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, resolve_settings
+from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, check_campaign_id, resolve_settings
 
 NOW = datetime(2026, 11, 28, 12, 30, 5, tzinfo=UTC)
 
@@ -44,3 +44,22 @@ def test_servers_and_state_dir_from_env(tmp_path):
 def test_bad_campaign_ids_are_refused(tmp_path, bad):
     with pytest.raises(ConfigError, match="YOLO_MLOPS_CAMPAIGN"):
         resolve_settings({"YOLO_MLOPS_CAMPAIGN": bad}, tmp_path, NOW, "x")
+
+
+@pytest.mark.parametrize("odd", ["4711", "Nightly_2026.11-29..rc-1", "a", "A" * 64, "x.-_.y"])
+def test_odd_but_allowed_campaign_ids(tmp_path, odd):
+    assert resolve_settings({"YOLO_MLOPS_CAMPAIGN": odd}, tmp_path, NOW, "x").campaign == odd
+    assert check_campaign_id(odd, "--campaign") == odd
+
+
+@pytest.mark.parametrize(
+    "hostile", ["x' AND tags.campaign != 'y", "../../x", "..", ".hidden", "a\n", 'a"b', "a\\b", ""]
+)
+def test_hostile_campaign_ids_name_their_source(hostile):
+    with pytest.raises(ConfigError, match="^--campaign=.* is not a valid campaign id; use 1-64 characters"):
+        check_campaign_id(hostile, "--campaign")
+
+
+def test_bad_ci_pipeline_id_is_named_as_such(tmp_path):
+    with pytest.raises(ConfigError, match="^CI_PIPELINE_ID="):
+        resolve_settings({"CI_PIPELINE_ID": "12 34"}, tmp_path, NOW, "x")

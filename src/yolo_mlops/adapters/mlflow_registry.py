@@ -19,6 +19,9 @@ from yolo_mlops.core.errors import ServiceUnavailable
 from yolo_mlops.core.policy import Candidate
 
 LEDGER_TAG_PREFIX = "ledger."
+# Version tags of a rejected (rolled back) version: the gate never promotes these weights again.
+REJECTED_TAG = "rejected"
+REJECTED_REASON_TAG = "rejected_reason"
 WEIGHTS_ARTIFACT_DIR = "weights"
 WEIGHTS_FILE = "best.pt"
 
@@ -43,6 +46,20 @@ class RunRecord:
     tags: dict[str, str]
     params: dict[str, str]
     metrics: dict[str, float]
+
+
+# Characters a value in an MLflow filter string cannot hold safely: MLflow strips the outer quotes of a
+# literal but has no escape for inner ones, so a quote would end the literal and start new filter syntax.
+_FILTER_UNSAFE = frozenset("'\"\\\n\r")
+
+
+def filter_literal(value: str, what: str) -> str:
+    """`value` as a quoted literal for an MLflow filter string; RegistryError (nothing is searched) when it
+    holds a quote, backslash or line break, which could change the filter's meaning."""
+    unsafe = sorted(set(value) & _FILTER_UNSAFE)
+    if unsafe:
+        raise RegistryError(f"refusing to search MLflow for {what} {value!r}: it holds {''.join(unsafe)!r}")
+    return f"'{value}'"
 
 
 def _number(value: Any) -> float:
@@ -85,7 +102,7 @@ class Registry:
             "searching the campaign's runs",
             self.client.search_runs,
             [experiment_id],
-            filter_string=f"tags.campaign = '{campaign}'",
+            filter_string=f"tags.campaign = {filter_literal(campaign, 'campaign')}",
             max_results=1000,
         )
         return [self._candidate(run) for run in runs if run.data.tags.get("pipeline") in ("baseline", "grid")]
@@ -137,6 +154,9 @@ class Registry:
             return
         self._call("creating the registered model", self.client.create_registered_model, self.model_name)
 
+    def _model_filter(self) -> str:
+        return f"name = {filter_literal(self.model_name, 'model')}"
+
     @staticmethod
     def _info(version: Any) -> VersionInfo:
         return VersionInfo(str(version.version), version.run_id or "", dict(version.tags or {}), version.source or "")
@@ -156,9 +176,19 @@ class Registry:
             self._call(f"reading version {version}", self.client.get_model_version, self.model_name, version)
         )
 
+    def version_or_none(self, version: str) -> VersionInfo | None:
+        found = self._call(
+            f"reading version {version}",
+            self.client.get_model_version,
+            self.model_name,
+            version,
+            absent=("RESOURCE_DOES_NOT_EXIST",),
+        )
+        return self._info(found) if found else None
+
     def versions(self) -> list[VersionInfo]:
         """Every version of the registered model, oldest first."""
-        found = self._call("listing model versions", self.client.search_model_versions, f"name = '{self.model_name}'")
+        found = self._call("listing model versions", self.client.search_model_versions, self._model_filter())
         return sorted((self._info(v) for v in found), key=lambda v: int(v.version))
 
     def version_stage(self, version: str) -> str:
@@ -171,9 +201,32 @@ class Registry:
         found = self._call(
             "searching model versions",
             self.client.search_model_versions,
-            f"name = '{self.model_name}' and tags.weights_sha256 = '{weights_sha256}'",
+            f"{self._model_filter()} and tags.weights_sha256 = {filter_literal(weights_sha256, 'weights')}",
         )
         return self._info(min(found, key=lambda v: int(v.version))) if found else None
+
+    def rejected_weights(self) -> dict[str, str]:
+        """weights_sha256 -> "vN (reason)" for every version tagged rejected."""
+        found = self._call(
+            "searching rejected versions",
+            self.client.search_model_versions,
+            f"{self._model_filter()} and tags.{REJECTED_TAG} = 'true'",
+        )
+        return {
+            v.tags["weights_sha256"]: f"v{v.version} ({v.tags.get(REJECTED_REASON_TAG, 'no reason given')})"
+            for v in map(self._info, found)
+            if v.tags.get("weights_sha256")
+        }
+
+    def set_rejected(self, version: str, reason: str | None) -> None:
+        """Tag `version` rejected with `reason`, or lift that (reason None)."""
+        what = f"{'tagging' if reason else 'untagging'} version {version}"
+        if reason is None:
+            for key in (REJECTED_TAG, REJECTED_REASON_TAG):
+                self._call(what, self.client.delete_model_version_tag, self.model_name, version, key)
+            return
+        for key, value in ((REJECTED_TAG, "true"), (REJECTED_REASON_TAG, reason)):
+            self._call(what, self.client.set_model_version_tag, self.model_name, version, key, value)
 
     def register(self, source_run_id: str, tags: dict[str, str]) -> VersionInfo:
         run = self._call("reading the winning run", self.client.get_run, source_run_id)

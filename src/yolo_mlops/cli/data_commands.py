@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, settings_and_env
+from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, int_in, settings_and_env
 from yolo_mlops.core.errors import UserError
+
+# Beyond this an image side only burns memory (a 64k-pixel PNG per image); YOLO trains at <= 1280.
+MAX_SYNTH_SIZE = 4096
+
+
+@contextmanager
+def _refused_as_bad_input() -> Iterator[None]:
+    """The dataset writers refuse bad arguments with ValueError (one sentence): that is bad input, exit 2."""
+    try:
+        yield
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
     from yolo_mlops.data.synth import synthesize
     from yolo_mlops.data.validate import dataset_md5
 
-    synthesize(args.out, train=args.train, val=args.val, size=args.size, seed=args.seed)
+    with _refused_as_bad_input():
+        synthesize(args.out, train=args.train, val=args.val, size=args.size, seed=args.seed)
     print(f"wrote {args.out} (md5 {dataset_md5(args.out)})")
     return 0
 
@@ -23,10 +38,8 @@ def cmd_data_from_coco128(args: argparse.Namespace) -> int:
     from yolo_mlops.data.coco_import import import_person_subset
     from yolo_mlops.data.validate import dataset_md5
 
-    try:
+    with _refused_as_bad_input():
         import_person_subset(args.src, args.out, val_fraction=args.val_fraction, seed=args.seed)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
     print(f"wrote {args.out} (md5 {dataset_md5(args.out)})")
     return 0
 
@@ -37,7 +50,10 @@ def cmd_data_validate(args: argparse.Namespace) -> int:
     md5 = require_valid_dataset(args.path)
     print(f"{args.path}: valid (md5 {md5})")
     if args.dotenv:
-        args.dotenv.write_text(f"DATA_MD5={md5}\n")
+        try:
+            args.dotenv.write_text(f"DATA_MD5={md5}\n")
+        except OSError as exc:
+            raise UserError(f"--dotenv {args.dotenv}: not writable ({exc.strerror}); name a writable file.") from None
     return 0
 
 
@@ -68,16 +84,16 @@ def add_commands(groups: Subcommands) -> None:
     )
     synth = data.add_parser("synth", help="write the deterministic synthetic one-class 'person' dataset")
     synth.add_argument("--out", type=Path, default=DEFAULT_DATA)
-    synth.add_argument("--train", type=int, default=480)
-    synth.add_argument("--val", type=int, default=120)
-    synth.add_argument("--size", type=int, default=256, help="image side in pixels")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--train", type=int_in(1), default=480, help="train images (at least 1)")
+    synth.add_argument("--val", type=int_in(1), default=120, help="val images (at least 1)")
+    synth.add_argument("--size", type=int_in(32, MAX_SYNTH_SIZE), default=256, help="image side in pixels")
+    synth.add_argument("--seed", type=int_in(0), default=0)
     synth.set_defaults(func=cmd_data_synth)
     coco = data.add_parser("from-coco128", help="tiny person dataset from a coco128-layout folder")
     coco.add_argument("src", type=Path)
     coco.add_argument("--out", type=Path, default=Path("data_coco_person"))
     coco.add_argument("--val-fraction", type=float, default=0.2)
-    coco.add_argument("--seed", type=int, default=0)
+    coco.add_argument("--seed", type=int_in(0), default=0)
     coco.set_defaults(func=cmd_data_from_coco128)
     validate = data.add_parser("validate", help="check a YOLO dataset; every problem as file:line: what")
     validate.add_argument("path", type=Path)

@@ -12,9 +12,12 @@ from yolo_mlops.cli.shared import (
     Subcommands,
     add_gate_args,
     add_registry_arg,
+    campaign_dir,
+    int_in,
     settings_and_env,
 )
 from yolo_mlops.core.errors import ServiceUnavailable
+from yolo_mlops.core.settings import check_campaign_id
 
 # A server fault on the way to a decision or a move: the gate could not decide (the CLI's error boundary).
 SERVICE_FAULT_EXIT = 4
@@ -70,11 +73,13 @@ def run_gate(options: GateOptions) -> int:
     from yolo_mlops.configuration.config_files import expected_configs
     from yolo_mlops.promotion.gate import GateRequest, unreachable_report
 
+    if options.campaign is not None:
+        check_campaign_id(options.campaign, "--campaign")
     expected = expected_configs(options.baseline, options.grid)
     policy, registry_config = _configs(options.policy, options.registry, options.stage_transition)
     settings = settings_and_env()
     campaign = options.campaign or settings.campaign
-    out_dir = options.out or settings.state_dir / "campaigns" / campaign / "gate"
+    out_dir = options.out or campaign_dir(settings.state_dir, campaign) / "gate"
     request = GateRequest(
         campaign,
         expected,
@@ -118,7 +123,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     gate = _gate(args.policy, args.registry, args.stage_transition)
-    result = gate.promote(args.source, args.target)
+    result = gate.moves.promote(args.source, args.target, None if args.version is None else str(args.version))
     if result["moved"]:
         print(
             f"{gate.config.model_name}@{args.target} -> version {result['version']} (ledger #{result['entry']['seq']})"
@@ -134,6 +139,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     target = f"version {result['to']}" if result["to"] else "no version (alias removed)"
     seq = result["entry"]["seq"]
     print(f"{gate.config.model_name}@{args.alias}: version {result['from']} -> {target} (ledger #{seq})")
+    print(f"version {result['rejected']} is rejected: no gate promotes its weights again until `unreject`")
+    return 0
+
+
+def cmd_unreject(args: argparse.Namespace) -> int:
+    gate = _gate(args.policy, args.registry, args.stage_transition)
+    result = gate.moves.unreject(str(args.version))
+    if result["changed"]:
+        print(f"{gate.config.model_name} v{args.version}: rejection lifted (ledger #{result['entry']['seq']})")
+    else:
+        print(f"nothing to do: {gate.config.model_name} v{args.version} is not rejected")
     return 0
 
 
@@ -157,6 +173,11 @@ def add_commands(groups: Subcommands) -> None:
     promote = groups.add_parser("promote", help="point one alias at the version behind another")
     promote.add_argument("--from", dest="source", default="staging")
     promote.add_argument("--to", dest="target", default="production")
+    promote.add_argument(
+        "--version",
+        type=int_in(1),
+        help="promote exactly this version (the gate's MODEL_VERSION); refused (exit 4) if --from moved since",
+    )
     add_gate_args(promote)
     add_registry_arg(promote)
     promote.set_defaults(func=cmd_promote, service_fault_exit=SERVICE_FAULT_EXIT)
@@ -166,3 +187,9 @@ def add_commands(groups: Subcommands) -> None:
     add_gate_args(rollback)
     add_registry_arg(rollback)
     rollback.set_defaults(func=cmd_rollback, service_fault_exit=SERVICE_FAULT_EXIT)
+
+    unreject = groups.add_parser("unreject", help="lift the rejection a rollback put on a version")
+    unreject.add_argument("--version", required=True, type=int_in(1), help="the rejected version")
+    add_gate_args(unreject)
+    add_registry_arg(unreject)
+    unreject.set_defaults(func=cmd_unreject, service_fault_exit=SERVICE_FAULT_EXIT)

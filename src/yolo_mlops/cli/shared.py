@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
-from yolo_mlops.core.settings import Settings
+from yolo_mlops.core.errors import ConfigError
+from yolo_mlops.core.settings import CAMPAIGN_ID_RULE, Settings, check_campaign_id
 
 DEFAULT_DATA = Path("data")
 DEFAULT_DVC_FILE = Path("data.dvc")
@@ -22,6 +24,32 @@ def settings_and_env() -> Settings:
     settings = current_settings()
     configure_process_env(settings.state_dir)
     return settings
+
+
+def campaign_dir(state_dir: Path, campaign: str) -> Path:
+    """`<state>/campaigns/<campaign>`, resolved (symlinks too) and checked to stay there: reports and
+    leaderboards are written to it."""
+    root = (state_dir / "campaigns").resolve()
+    folder = (root / check_campaign_id(campaign, "the campaign id")).resolve()
+    if folder.parent != root:
+        raise ConfigError(f"campaign id {campaign!r} names a folder outside {root}; use {CAMPAIGN_ID_RULE}.")
+    return folder
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]; argparse names the flag and exits 2 otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range; it must be {bound}")
+        return value
+
+    return parse
 
 
 def add_registry_arg(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from yolo_mlops.cli.promotion_commands import GateOptions, run_gate
-from yolo_mlops.cli.shared import Subcommands, add_data_args, add_gate_args, settings_and_env
+from yolo_mlops.cli.shared import Subcommands, add_data_args, add_gate_args, campaign_dir, settings_and_env
 from yolo_mlops.training.planning import PlannedRun
 
 
@@ -51,7 +51,7 @@ def _run_campaign(
     print(f"campaign {settings.campaign}: {len(planned)} run(s) on {dataset} (md5 {md5})", flush=True)
     prepare_tracking(settings)
     rows = [execute(p, dataset, settings, Path.cwd(), model_name) for p in planned]
-    out_dir = out or settings.state_dir / "campaigns" / settings.campaign
+    out_dir = out or campaign_dir(settings.state_dir, settings.campaign)
     print(write_leaderboard(rows, f"{title} — campaign {settings.campaign}", out_dir))
     print(f"leaderboard and plot: {out_dir}/leaderboard.{{txt,json,png}}")
     return 0

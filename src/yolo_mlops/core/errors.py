@@ -28,3 +28,10 @@ class ServiceUnavailable(UserError):
     promotion commands and 1 (the run failed) elsewhere."""
 
     exit_code = 1
+
+
+class MoveRefused(UserError):
+    """A manual alias move refused because the registry is not in the state it was asked to act on
+    (the source alias moved, the version is rejected): nothing changed."""
+
+    exit_code = 4

@@ -12,7 +12,10 @@ from yolo_mlops.core.errors import ConfigError
 
 DEFAULT_EXPERIMENT = "cv_yolo_tiny"
 DEFAULT_STATE_DIRNAME = ".mlops"
-_CAMPAIGN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# THE campaign id character set (README, "Environment"): it names MLflow tags, folders and run names, so
+# it holds no quote, slash, space or leading dot or dash (so never `..`).
+CAMPAIGN_ID_RULE = "1-64 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
+_CAMPAIGN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -33,17 +36,20 @@ def generated_campaign(now: datetime, token: str) -> str:
     return f"local-{now:%Y%m%d-%H%M%S}-{token}"
 
 
+def check_campaign_id(campaign: str, source: str) -> str:
+    """`campaign` if it is a valid campaign id; else ConfigError naming where it came from (`source`)."""
+    if not _CAMPAIGN_RE.fullmatch(campaign):
+        raise ConfigError(f"{source}={campaign!r} is not a valid campaign id; use {CAMPAIGN_ID_RULE}.")
+    return campaign
+
+
 def resolve_settings(env: Mapping[str, str], project_dir: Path, now: datetime, token: str) -> Settings:
     state = env.get("YOLO_MLOPS_STATE_DIR") or str(project_dir / DEFAULT_STATE_DIRNAME)
-    campaign = env.get("YOLO_MLOPS_CAMPAIGN") or env.get("CI_PIPELINE_ID") or generated_campaign(now, token)
-    if not _CAMPAIGN_RE.match(campaign):
-        raise ConfigError(
-            f"YOLO_MLOPS_CAMPAIGN={campaign!r} is not a valid campaign id; use letters, digits, '.', '_', '-' "
-            "(at most 64 characters)."
-        )
+    source = "YOLO_MLOPS_CAMPAIGN" if env.get("YOLO_MLOPS_CAMPAIGN") else "CI_PIPELINE_ID"
+    campaign = env.get(source) or generated_campaign(now, token)
     return Settings(
         state_dir=Path(state).expanduser().resolve(),
-        campaign=campaign,
+        campaign=check_campaign_id(campaign, source),
         experiment_name=env.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT,
         mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
         zenml_store_url=env.get("ZENML_STORE_URL") or None,

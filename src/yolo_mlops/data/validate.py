@@ -84,7 +84,22 @@ def validate_dataset(root: Path) -> list[Problem]:
             if bad_image is not None:
                 problems.append(bad_image)
             problems.extend(_check_label(image, root, spec.nc))
+        problems.extend(_orphan_labels(images, image_dir))
     return problems
+
+
+def _orphan_labels(images: list[Path], image_dir: Path) -> list[Problem]:
+    """Label files of a split with no image: a sign of a half-copied or mis-renamed dataset (Ultralytics
+    silently ignores them, so their boxes never train)."""
+    labels_dir = label_path_for(image_dir / "any.png").parent
+    if not labels_dir.is_dir():
+        return []
+    paired = {label_path_for(image) for image in images}
+    return [
+        Problem(str(label), None, f"label file has no image in {image_dir.name}/ (expected {label.stem}.<png|jpg|…>)")
+        for label in sorted(labels_dir.rglob("*.txt"))
+        if label not in paired
+    ]
 
 
 def _file_md5(path: Path) -> str:

@@ -12,10 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from yolo_mlops.adapters import zenml_client
-from yolo_mlops.adapters.mlflow_registry import Registry, RegistryError, VersionInfo
+from yolo_mlops.adapters.mlflow_registry import (
+    REJECTED_REASON_TAG,
+    REJECTED_TAG,
+    Registry,
+    RegistryError,
+    VersionInfo,
+)
 from yolo_mlops.adapters.registry_lock import registry_lock
 from yolo_mlops.configuration.config_files import RegistryConfig
-from yolo_mlops.core.errors import UserError
+from yolo_mlops.core.errors import MoveRefused, UserError
 
 
 def actor() -> str:
@@ -51,6 +57,7 @@ class AliasMoves:
         *,
         reason: str,
         decision_id: str,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Compare-and-set: move `alias` to `target` only if it still points to `expected_current`.
 
@@ -81,16 +88,28 @@ class AliasMoves:
                 "campaign": target.tags.get("campaign") if target else None,
                 "data_md5": target.tags.get("data_md5") if target else None,
                 "metrics": json.loads(target.tags.get("metrics", "{}")) if target else {},
+                **(extra or {}),
             }
         )
 
-    def promote(self, source_alias: str, target_alias: str) -> dict[str, Any]:
-        """Point `target_alias` at the version behind `source_alias` (the manual Staging → Production job)."""
+    def promote(self, source_alias: str, target_alias: str, version: str | None = None) -> dict[str, Any]:
+        """Point `target_alias` at the version behind `source_alias` (the manual Staging → Production job);
+        with `version`, only if that is still the version behind `source_alias` (what the gate promoted)."""
         model = self.config.model_name
         with self.lock():
             source = self.registry.alias_version(source_alias)
             if source is None:
                 raise UserError(f"nothing to promote: no version of {model} behind {source_alias!r}.")
+            if version is not None and source.version != version:
+                raise MoveRefused(
+                    f"{model}@{source_alias} is v{source.version} now, not v{version} (the version asked for); "
+                    f"nothing promoted. Promote v{source.version} with --version {source.version} if you mean it."
+                )
+            if source.tags.get(REJECTED_TAG) == "true":
+                raise MoveRefused(
+                    f"{model} v{source.version} is rejected ({source.tags.get(REJECTED_REASON_TAG, 'no reason')}); "
+                    f"nothing promoted. `yolo-mlops unreject --version {source.version}` lifts that."
+                )
             current = self.registry.alias_version(target_alias)
             if current is not None and current.version == source.version:
                 return {
@@ -123,13 +142,52 @@ class AliasMoves:
                 )
             previous = moves[-1]["from_version"]
             target = self.registry.get_version(previous) if previous else None
-            entry = self.move(
-                alias,
-                current.version,
-                target,
-                reason=f"rollback of {alias} from v{current.version} to {f'v{previous}' if previous else 'nothing'}",
-                decision_id=f"rollback-{alias}",
-            )
+            if target is not None and target.tags.get(REJECTED_TAG) == "true":
+                raise MoveRefused(
+                    f"{model}@{alias} would go back to v{previous}, which is rejected "
+                    f"({target.tags.get(REJECTED_REASON_TAG, 'no reason')}); nothing changed. "
+                    f"`yolo-mlops unreject --version {previous}` first if you mean it."
+                )
+            reason = f"rollback of {alias} from v{current.version} to {f'v{previous}' if previous else 'nothing'}"
+            # Rejected before the move, so that no gate promotes these weights again in between; lifted again
+            # when the move does not happen.
+            was_rejected = current.tags.get(REJECTED_TAG) == "true"
+            self.registry.set_rejected(current.version, f"{reason} by {actor()} at {now()}")
+            entry = None
+            try:
+                entry = self.move(
+                    alias,
+                    current.version,
+                    target,
+                    reason=reason,
+                    decision_id=f"rollback-{alias}",
+                    extra={"rejected_version": current.version},
+                )
+            finally:
+                if entry is None and not was_rejected:
+                    self.registry.set_rejected(current.version, None)
         if entry is None:
             raise UserError(f"alias {alias!r} moved during the rollback; nothing changed, run it again.")
-        return {"from": current.version, "to": previous, "entry": entry}
+        return {"from": current.version, "to": previous, "rejected": current.version, "entry": entry}
+
+    def unreject(self, version: str) -> dict[str, Any]:
+        """Lift the rejection of `version` (set by a rollback): the gate may promote its weights again."""
+        model = self.config.model_name
+        with self.lock():
+            found = self.registry.version_or_none(version)
+            if found is None:
+                raise UserError(f"{model} has no version {version}; `--version` takes an existing version number.")
+            if found.tags.get(REJECTED_TAG) != "true":
+                return {"changed": False, "version": version}
+            self.registry.set_rejected(version, None)
+            entry = self.registry.append_ledger(
+                {
+                    "alias": None,
+                    "event": "unreject",
+                    "unrejected_version": version,
+                    "actor": actor(),
+                    "time": now(),
+                    "reason": f"rejection lifted (was: {found.tags.get(REJECTED_REASON_TAG, 'no reason')})"[:500],
+                }
+            )
+        return {"changed": True, "version": version, "entry": entry}
