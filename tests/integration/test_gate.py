@@ -16,6 +16,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import CAMPAIGN, SESSION_STATE, run_cli
@@ -29,6 +30,7 @@ from yolo_mlops.promotion.gate import Gate, GateRequest
 pytestmark = pytest.mark.integration
 
 CONFIGS = ["baseline", "grid 1/2", "grid 2/2"]
+POINT_ESTIMATES = Path("configs") / "gate_point_estimates.yaml"
 TRACKING = embedded_tracking_uri(SESSION_STATE)
 
 
@@ -39,13 +41,18 @@ def world(tiny_campaign) -> dict:
     real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
     source = next(r for r in real if r.data.tags["pipeline"] == "baseline")
     project = tiny_campaign["project"]
+    # The scenarios give runs chosen metrics over one shared set of weights: they exercise the point-estimate
+    # rules. The paired comparison scores real predictions, so it has its own test (test_paired_gate.py).
+    shipped = yaml.safe_load((project / "configs" / "gate.yaml").read_text())
+    shipped["gate"].pop("comparison")
+    (project / POINT_ESTIMATES).write_text(yaml.safe_dump(shipped))
     return {
         "client": client,
         "experiment_id": experiment.experiment_id,
         "source": source,
         "project": project,
         "expected": expected_configs(project / "configs" / "baseline.yaml", project / "configs" / "grid.yaml"),
-        "policy": load_gate_policy(project / "configs" / "gate.yaml"),
+        "policy": load_gate_policy(project / POINT_ESTIMATES),
     }
 
 
@@ -309,6 +316,7 @@ def test_two_gates_in_parallel_processes(world, tmp_path):
     better, good = make_campaign(world, [0.6, 0.9, 0.7]), make_campaign(world, [0.6, 0.8, 0.7])
     project, env = world["project"], {**_cli_env(world)}
     args = ["gate", "--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml", "--registry", str(registry)]
+    args += ["--policy", str(POINT_ESTIMATES)]
     procs = [
         subprocess.Popen(
             [*_cli(), *args, "--campaign", c, "--out", str(tmp_path / c)],

@@ -189,11 +189,18 @@ class Registry:
     def download_weights(self, version: str, dst: Path) -> Path:
         """The weights file of a registered version, downloaded into `dst` (from the version's source, with this
         registry's own tracking URI: a `models:/` URI would resolve through the process-wide one)."""
-        source = self.get_version(version).source
+        return self._download(f"version {version}", self.get_version(version).source, dst)
+
+    def download_run_weights(self, run_id: str, dst: Path) -> Path:
+        """The weights file a training run logged (a candidate, before any version exists), downloaded into `dst`."""
+        run = self._call(f"reading run {run_id}", self.client.get_run, run_id)
+        return self._download(f"run {run_id}'s weights", f"{run.info.artifact_uri}/{WEIGHTS_ARTIFACT_DIR}", dst)
+
+    def _download(self, what: str, artifact_uri: str, dst: Path) -> Path:
         local = self._call(
-            f"downloading version {version}",
+            f"downloading {what}",
             mlflow.artifacts.download_artifacts,
-            artifact_uri=source,
+            artifact_uri=artifact_uri,
             dst_path=str(dst),
             tracking_uri=self.tracking_uri,
         )

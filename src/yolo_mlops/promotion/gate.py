@@ -24,6 +24,7 @@ from yolo_mlops.core.policy import Champion, Decision, GatePolicy, Outcome, Verd
 from yolo_mlops.core.settings import Settings
 from yolo_mlops.data.validate import require_valid_dataset
 from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
+from yolo_mlops.promotion.paired_comparison import PairedComparison
 from yolo_mlops.promotion.report_files import write_reports
 
 # Re-decisions allowed when the alias moves between a decision and its compare-and-set.
@@ -95,7 +96,10 @@ class Gate:
         champion = self._champion(
             self.config.staging_alias, md5s.pop() if len(md5s) == 1 else None, request.dataset_dir
         )
-        return decide(self.policy, candidates, champion, request.expected)
+        compare = None
+        if self.policy.comparison is not None:
+            compare = PairedComparison(self.registry, self.policy.comparison, request.dataset_dir)
+        return decide(self.policy, candidates, champion, request.expected, compare)
 
     # ---- applying it --------------------------------------------------------------------------------
 
