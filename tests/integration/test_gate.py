@@ -17,6 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 
 from tests.conftest import SESSION_STATE, run_cli
 from tests.integration.gate_scenarios import make_campaign, scenario_world
@@ -29,17 +30,23 @@ from yolo_mlops.promotion.gate import Gate, GateRequest
 
 pytestmark = pytest.mark.integration
 
+POINT_ESTIMATES = Path("configs") / "gate_point_estimates.yaml"
 TRACKING = embedded_tracking_uri(SESSION_STATE)
 
 
 @pytest.fixture(scope="module")
 def world(tiny_campaign, tmp_path_factory) -> dict:
     project = tiny_campaign["project"]
+    # The scenarios give runs chosen metrics over one shared set of weights: they exercise the point-estimate
+    # rules. The paired comparison scores real predictions, so it has its own test (test_paired_gate.py).
+    shipped = yaml.safe_load((project / "configs" / "gate.yaml").read_text())
+    shipped["gate"].pop("comparison")
+    (project / POINT_ESTIMATES).write_text(yaml.safe_dump(shipped))
     return {
         **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": project,
         "expected": expected_configs(project / "configs" / "baseline.yaml", project / "configs" / "grid.yaml"),
-        "policy": load_gate_policy(project / "configs" / "gate.yaml"),
+        "policy": load_gate_policy(project / POINT_ESTIMATES),
     }
 
 
@@ -278,6 +285,7 @@ def test_two_gates_in_parallel_processes(world, tmp_path):
     better, good = make_campaign(world, [0.6, 0.9, 0.7]), make_campaign(world, [0.6, 0.8, 0.7])
     project, env = world["project"], {**_cli_env(world)}
     args = ["gate", "--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml", "--registry", str(registry)]
+    args += ["--policy", str(POINT_ESTIMATES)]
     procs = [
         subprocess.Popen(
             [*_cli(), *args, "--campaign", c, "--out", str(tmp_path / c)],

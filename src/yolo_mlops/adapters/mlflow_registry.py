@@ -243,11 +243,13 @@ class Registry:
     def download_weights(self, version: str, dst: Path) -> Path:
         """The weights file of a registered version, downloaded into `dst` (from the version's source, with this
         registry's own tracking URI: a `models:/` URI would resolve through the process-wide one)."""
-        source = self.get_version(version).source
+        return self._download(f"version {version}", self.get_version(version).source, dst)
+
+    def _download(self, what: str, artifact_uri: str, dst: Path) -> Path:
         local = self._call(
-            f"downloading version {version}",
+            f"downloading {what}",
             mlflow.artifacts.download_artifacts,
-            artifact_uri=source,
+            artifact_uri=artifact_uri,
             dst_path=str(dst),
             tracking_uri=self.tracking_uri,
         )

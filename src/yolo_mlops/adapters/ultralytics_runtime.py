@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from yolo_mlops.core.metrics import METRIC_NAMES
+from yolo_mlops.core.paired_bootstrap import ImageDetections
 from yolo_mlops.core.train_params import TrainParams, resolve_device
 
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -142,6 +143,27 @@ def evaluate(weights: Path, data_yaml: Path, imgsz: int, batch: int, device: str
         "inference_ms": result.speed["inference"],
     }
     return {name: float(fields[name]) for name in METRIC_NAMES}
+
+
+def predict_images(weights: Path, images: list[Path], imgsz: int, device: str = "auto") -> list[ImageDetections]:
+    """Every box with its score on each image, with the thresholds Ultralytics' own validation uses (conf 0.001,
+    NMS IoU 0.7, at most 300 boxes), so AP computed from them matches its mAP50."""
+    _prepare()
+    from ultralytics import YOLO
+
+    model = YOLO(str(weights), task="detect")
+    results = model.predict(
+        [str(image) for image in images],
+        imgsz=imgsz,
+        conf=0.001,
+        iou=0.7,
+        max_det=300,
+        device=resolve_device(device, cuda_device_count()),
+        stream=True,
+        verbose=False,
+        save=False,
+    )
+    return [ImageDetections(r.boxes.xyxy.cpu().numpy(), r.boxes.conf.cpu().numpy()) for r in results]
 
 
 def predict_count(weights: Path, image: Path, imgsz: int = 320) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from yolo_mlops.core.metrics import METRIC_NAMES
-from yolo_mlops.core.policy import Candidate, Decision, GatePolicy
+from yolo_mlops.core.policy import Candidate, Decision, GatePolicy, Outcome, paired_summary
 
 
 def run_link(ui_url: str | None, experiment_id: str | None, run_id: str) -> str | None:
@@ -84,9 +84,18 @@ def build_report(
         "candidates": [
             _candidate_row(c, champion.metrics if champion else None, links.get(c.run_id)) for c in decision.ranking
         ],
+        "comparison": _comparison(decision, policy),
         "verdicts": [asdict(v) for v in decision.verdicts],
         "policy": {**asdict(policy), "tie_break": list(policy.tie_break)},
     }
+
+
+def _comparison(decision: Decision, policy: GatePolicy) -> dict[str, Any] | None:
+    """The paired bootstrap against the champion, with its verdict in words."""
+    if decision.comparison is None or policy.comparison is None:
+        return None
+    summary = paired_summary(policy.comparison, decision.comparison, decision.outcome == Outcome.PROMOTE)
+    return {**asdict(decision.comparison), "metric": policy.primary_metric, "summary": summary}
 
 
 def _num(value: float | None, signed: bool = False) -> str:
@@ -121,6 +130,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- champion: version {champion['version']} (run `{champion['run_id']}`){note}")
     else:
         lines.append(f"- champion: none (no version behind `{report['alias']}` yet)")
+    comparison = report.get("comparison")
+    if comparison:
+        lines.append(
+            f"- paired comparison, {report['winner'] or 'best candidate'} − champion, {comparison['metric']} on the "
+            f"same {comparison['images']} val images ({comparison['resamples']} bootstrap resamples): "
+            f"**{comparison['summary']}**"
+        )
     lines += ["", "### Candidates (best first)", ""]
     header = ["config", *METRIC_NAMES, "Δ " + report["policy"]["primary_metric"] + " vs champion", "run"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

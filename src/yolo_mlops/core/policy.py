@@ -11,12 +11,14 @@ rule is a short function beside the others it is weighed with.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from yolo_mlops.core.errors import ConfigError
 from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, LOWER, METRICS
+from yolo_mlops.core.paired_bootstrap import PairedDifference
 
 # Tie-break keys that are not metrics: smaller image size first, then the earliest run.
 _NON_METRIC_KEYS = ("imgsz", "start_time")
@@ -53,6 +55,16 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class ComparisonPolicy:
+    """The paired bootstrap against the champion: its lower confidence bound must exceed min_improvement."""
+
+    confidence: float = 0.95
+    min_improvement: float = 0.0
+    resamples: int = 1000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class GatePolicy:
     primary_metric: str = "mAP50"
     directions: dict[str, str] = field(default_factory=lambda: dict(DIRECTIONS))
@@ -61,6 +73,7 @@ class GatePolicy:
     min_rel_improvement: float = 0.0
     tie_break: tuple[str, ...] = ("inference_ms", "imgsz", "start_time")
     require_complete: bool = True
+    comparison: ComparisonPolicy | None = None  # None: point estimates only
 
     @property
     def required_metrics(self) -> tuple[str, ...]:
@@ -109,6 +122,11 @@ class Decision:
     ranking: tuple[Candidate, ...] = ()
     winner: Candidate | None = None
     champion: Champion | None = None
+    comparison: PairedDifference | None = None
+
+
+# Scores the candidate and the champion on the same val images (the gate downloads and runs both).
+Compare = Callable[[Candidate, Champion], PairedDifference]
 
 
 # ---- policy parsing ---------------------------------------------------------------------------------
@@ -118,7 +136,7 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     """The `gate:` section of configs/gate.yaml."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the gate policy must be a mapping.")
-    known = {"primary_metric", "directions", "floors", "min_improvement", "tie_break", "require_complete"}
+    known = {"primary_metric", "directions", "floors", "min_improvement", "tie_break", "require_complete", "comparison"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown gate key {unknown[0]!r}; allowed keys are {', '.join(sorted(known))}.")
@@ -166,7 +184,45 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
         min_rel_improvement=float(improvement.get("relative", 0.0)),
         tie_break=tie_break,
         require_complete=complete,
+        comparison=_parse_comparison(raw.get("comparison"), primary, source),
     )
+
+
+def _parse_comparison(raw: Any, primary: str, source: str) -> ComparisonPolicy | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"confidence", "min_improvement", "resamples", "seed"}:
+        raise ConfigError(f"{source}: 'comparison' takes confidence, min_improvement, resamples and seed.")
+    if primary != "mAP50":
+        raise ConfigError(
+            f"{source}: 'comparison' bootstraps mAP50 over val images, but primary_metric is {primary!r}; "
+            "set primary_metric: mAP50 or remove 'comparison'."
+        )
+    policy = ComparisonPolicy(**raw)
+    checks = {
+        "confidence": isinstance(policy.confidence, float) and 0 < policy.confidence < 1,
+        "min_improvement": _is_number(policy.min_improvement) and 0 <= policy.min_improvement < 1,
+        "resamples": _is_int(policy.resamples) and policy.resamples >= 100,
+        "seed": _is_int(policy.seed) and policy.seed >= 0,
+    }
+    wanted = {
+        "confidence": "a number between 0 and 1 (e.g. 0.95)",
+        "min_improvement": "a number in [0, 1)",
+        "resamples": "an integer >= 100",
+        "seed": "an integer >= 0",
+    }
+    for key, ok in checks.items():
+        if not ok:
+            raise ConfigError(f"{source}: comparison.{key} must be {wanted[key]}, got {getattr(policy, key)!r}.")
+    return replace(policy, min_improvement=float(policy.min_improvement))
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int)
 
 
 # ---- the decision -----------------------------------------------------------------------------------
@@ -285,11 +341,47 @@ def _evidence(policy: GatePolicy, candidates: list[Candidate], expected: list[st
     return verdicts
 
 
+def paired_summary(policy: ComparisonPolicy, difference: PairedDifference, promoted: bool) -> str:
+    """The comparison in words: "+0.031 [+0.012, +0.050] at 95 %: promoted" / "…: within noise: kept"."""
+    interval = (
+        f"{difference.difference:+.3f} [{difference.lower:+.3f}, {difference.upper:+.3f}] "
+        f"at {difference.confidence * 100:g} %"
+    )
+    if promoted:
+        return f"{interval}: promoted"
+    if difference.upper < 0:
+        why = "worse"
+    elif difference.lower <= 0:
+        why = "within noise"
+    elif difference.lower <= policy.min_improvement:
+        why = f"lower bound not above the required {policy.min_improvement:+.3f}"
+    else:
+        why = "another rule failed"
+    return f"{interval}: {why}: kept"
+
+
+def _paired_verdict(policy: ComparisonPolicy, difference: PairedDifference, primary: str) -> Verdict:
+    return Verdict(
+        "improvement:paired_bootstrap",
+        difference.lower > policy.min_improvement,
+        f"{primary} candidate − champion on the same {difference.images} val images: {difference.difference:+.4f}, "
+        f"{difference.confidence * 100:g} % interval [{difference.lower:+.4f}, {difference.upper:+.4f}] over "
+        f"{difference.resamples} paired resamples; lower bound required > {policy.min_improvement:+.4f}",
+    )
+
+
 def decide(
-    policy: GatePolicy, candidates: list[Candidate], champion: Champion | None, expected: list[str] | None
+    policy: GatePolicy,
+    candidates: list[Candidate],
+    champion: Champion | None,
+    expected: list[str] | None,
+    compare: Compare | None = None,
 ) -> Decision:
     """The gate's decision. `expected` lists the config names a complete campaign has ("baseline",
-    "grid 1/4", …); None skips the completeness rule."""
+    "grid 1/4", …); None skips the completeness rule. `compare` is required when the policy has a
+    `comparison`, and called only when a candidate is weighed against the champion."""
+    if policy.comparison is not None and compare is None:
+        raise ValueError("the policy compares with a paired bootstrap: pass `compare`")
     candidates, verdicts = _planned_only(_latest_per_config(candidates), expected)
     verdicts += _evidence(policy, candidates, expected)
     if not all(v.passed for v in verdicts):
@@ -301,7 +393,7 @@ def decide(
     winner = eligible[0] if eligible else ranking[0]
     floors = _floor_verdicts(policy, winner)
     verdicts += floors
-    result = {"ranking": tuple(ranking), "champion": champion}
+    result: dict[str, Any] = {"ranking": tuple(ranking), "champion": champion}
     if not eligible:
         return Decision(
             Outcome.KEEP_CHAMPION,
@@ -400,11 +492,18 @@ def decide(
             f"relative gain {relative:+.2%}, required >= {policy.min_rel_improvement:.2%}",
         ),
     ]
-    if all(v.passed for v in verdicts):
+    paired = ""
+    if policy.comparison is not None and compare is not None:
+        result["comparison"] = compare(winner, champion)
+        verdicts.append(_paired_verdict(policy.comparison, result["comparison"], primary))
+    promoted = all(v.passed for v in verdicts)
+    if policy.comparison is not None and result.get("comparison") is not None:
+        paired = f"; paired {primary} difference {paired_summary(policy.comparison, result['comparison'], promoted)}"
+    if promoted:
         return Decision(
             Outcome.PROMOTE,
             f"{winner.config} beats champion v{champion.version}: {primary} {champion_value:.4f} → "
-            f"{winner.metrics[primary]:.4f}",
+            f"{winner.metrics[primary]:.4f}{paired}",
             tuple(verdicts),
             winner=winner,
             **result,
@@ -412,7 +511,7 @@ def decide(
     return Decision(
         Outcome.KEEP_CHAMPION,
         f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
-        f"({champion_value:.4f} → {winner.metrics[primary]:.4f})",
+        f"({champion_value:.4f} → {winner.metrics[primary]:.4f}){paired}",
         tuple(verdicts),
         winner=None,
         **result,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from yolo_mlops.core.policy import Candidate, Champion, Decision, GatePolicy, Outcome, Verdict, decide
+from yolo_mlops.core.policy import Candidate, Champion, Compare, Decision, GatePolicy, Outcome, Verdict, decide
 
 RULE = "candidates:not_rejected"
 
@@ -20,9 +20,10 @@ def decide_without_rejected(
     champion: Champion | None,
     expected: list[str] | None,
     rejected: Mapping[str, str],
+    compare: Compare | None = None,
 ) -> Decision:
     """`decide`, with candidates whose weights_sha256 is a key of `rejected` ("vN (reason)") unable to win."""
-    decision = decide(policy, candidates, champion, expected)
+    decision = decide(policy, candidates, champion, expected, compare)
     # The ranking holds the runs that count (the latest per config); it is empty when the evidence failed.
     skipped = [c for c in decision.ranking if c.weights_sha256 in rejected]
     if not skipped:
@@ -39,6 +40,6 @@ def decide_without_rejected(
             champion=champion,
         )
     # The evidence rules passed on every run; the rest is decided on the runs that may win.
-    again = decide(policy, kept, champion, None)
+    again = decide(policy, kept, champion, None, compare)
     rest = tuple(v for v in again.verdicts if not v.rule.startswith("evidence:"))
     return replace(again, verdicts=(*evidence, Verdict(RULE, True, detail), *rest), ranking=decision.ranking)

@@ -26,6 +26,7 @@ from yolo_mlops.core.settings import Settings
 from yolo_mlops.data.validate import require_valid_dataset
 from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
 from yolo_mlops.promotion.evidence_check import verify_weights
+from yolo_mlops.promotion.paired_comparison import PairedComparison
 from yolo_mlops.promotion.report_files import write_reports
 
 # Re-decisions allowed when the alias moves between a decision and its compare-and-set.
@@ -104,7 +105,10 @@ class Gate:
             if lost is not None:
                 return lost
         rejected = self.registry.rejected_weights()
-        return decide_without_rejected(self.policy, candidates, champion, request.expected, rejected)
+        compare = None
+        if self.policy.comparison is not None:
+            compare = PairedComparison(self.registry, self.policy.comparison, request.dataset_dir)
+        return decide_without_rejected(self.policy, candidates, champion, request.expected, rejected, compare)
 
     def _lost_champion(self) -> Decision | None:
         """The alias resolves to nothing although the ledger's last move of it set a version (deleted since, or
