@@ -49,7 +49,7 @@ def world(tiny_campaign) -> dict:
     }
 
 
-def make_campaign(world: dict, map50s: list[float], *, statuses=None, md5=None, sha=None) -> str:
+def make_campaign(world: dict, map50s: list[float], *, statuses=None, md5=None, sha=None, source_run=None) -> str:
     """Write one finished MLflow run per config with the given mAP50; returns the campaign id."""
     client, source = world["client"], world["source"]
     campaign = f"scenario-{uuid.uuid4().hex[:8]}"
@@ -60,7 +60,7 @@ def make_campaign(world: dict, map50s: list[float], *, statuses=None, md5=None, 
             "pipeline": pipeline,
             "data_md5": md5 or source.data.tags["data_md5"],
             "weights_sha256": sha or uuid.uuid4().hex,
-            "source_run_id": source.info.run_id,
+            "source_run_id": source_run or source.info.run_id,
             "zenml_run_id": source.data.tags["zenml_run_id"],
             "git_commit": "abc123",
         }
@@ -142,7 +142,8 @@ def test_first_model_is_rubber_stamped_and_resolves_by_alias(world, tmp_path, mo
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", TRACKING)  # as a user resolves it (README, "The gate")
     folder = mlflow.artifacts.download_artifacts(f"models:/{model}@staging", dst_path=str(tmp_path / "dl"))
-    weights = Path(folder) / "best.pt"
+    assert (Path(folder) / "MLmodel").is_file()  # the version is the MLflow model, best.pt inside it
+    weights = Path(folder) / "artifacts" / "best.pt"
     import ultralytics
 
     image = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
@@ -394,3 +395,36 @@ def test_zenml_stage_failure_moves_nothing(world, tmp_path):
     assert "ZenML: setting stage 'staging' failed" in report["reason"]
     assert staging(gate) is None and gate.registry.ledger() == []
     assert gate.registry.versions() == []
+
+
+# ---- the servable check -----------------------------------------------------------------------------
+
+BROKEN_MODELS = {
+    # name: (file of the model folder overwritten with garbage, the rule that must fail first)
+    "corrupted ONNX twin": ("artifacts/best.onnx", "servable:onnx_agrees"),
+    "weights that cannot load": ("artifacts/best.pt", "servable:loads"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_MODELS))
+def test_a_model_that_is_not_servable_stops_the_gate_with_nothing_registered(world, tmp_path, name):
+    broken_file, rule = BROKEN_MODELS[name]
+    client = world["client"]
+    folder = Path(client.download_artifacts(world["source"].info.run_id, "model", str(tmp_path / "model")))
+    (folder / broken_file).write_bytes(b"not a model " * 100)
+    holder = client.create_run(world["experiment_id"], tags={"pipeline": "test-fixture"})
+    client.log_artifacts(holder.info.run_id, str(folder), "model")
+    client.set_terminated(holder.info.run_id)
+    gate = gate_for(world, new_model())
+    report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7], source_run=holder.info.run_id), tmp_path)
+    assert (report["outcome"], report["exit_code"], report["alias_moved"]) == ("no_decision", 4, False)
+    assert next(v["rule"] for v in report["verdicts"] if not v["passed"]) == rule
+    assert rule in report["reason"]
+    assert staging(gate) is None and gate.registry.versions() == [] and gate.registry.ledger() == []
+
+
+def test_a_servable_winner_passes_every_servable_rule(world, tmp_path):
+    gate = gate_for(world, new_model())
+    report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
+    servable = {v["rule"]: v["passed"] for v in report["verdicts"] if v["rule"].startswith("servable:")}
+    assert servable == {"servable:loads": True, "servable:onnx_agrees": True, "servable:latency": True}
