@@ -1,13 +1,15 @@
 """Scenario campaigns for the gate's tests: MLflow runs written with chosen metrics, each logging REAL weights.
 
 Each scenario run logs its own copy of the tiny campaign's trained checkpoint (re-saved with a unique marker, so
-every run's weights have their own sha256 yet load as the same detector) as `weights/best.pt`, and is its own
-source run; it points at the tiny campaign's ZenML pipeline run, so the ZenML model stage follows real objects.
+every run's weights have their own sha256 yet load as the same detector) as `weights/best.pt` and inside a copy of
+the tiny campaign's MLflow model (`model/`, with its ONNX twin of the same network), and is its own source
+run; it points at the tiny campaign's ZenML pipeline run, so the ZenML model stage follows real objects.
 `weights=` makes the evidence hostile: missing artifact, hash mismatch, no hash, or a file that does not load.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -30,20 +32,25 @@ def scenario_world(tracking_uri: str, workdir: Path) -> dict:
     real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
     source = next(r for r in real if r.data.tags["pipeline"] == "baseline")
     weights = Path(client.download_artifacts(source.info.run_id, "weights/best.pt", str(workdir)))
+    model_dir = Path(client.download_artifacts(source.info.run_id, "model", str(workdir)))
     return {
         "client": client,
         "experiment_id": experiment.experiment_id,
         "source": source,
         "checkpoint": torch.load(weights, map_location="cpu", weights_only=False),
+        "model_dir": model_dir,
     }
 
 
-def _log_weights(world: dict, run_id: str, kind: str) -> str:
-    """Log weights/best.pt into the run as `kind` says; returns the weights_sha256 tag to set."""
+def _log_weights(world: dict, run_id: str, kind: str, broken_model_file: str | None) -> str:
+    """Log weights/best.pt and the model folder into the run as `kind` says; returns the weights_sha256 tag to set.
+    `broken_model_file` (a path inside the model folder) is overwritten with garbage after hashing."""
     import torch
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "best.pt"
+        model = Path(tmp) / "model"
+        shutil.copytree(world["model_dir"], model)
+        path = model / "artifacts" / "best.pt"
         if kind == "unloadable":
             path.write_bytes(b"not a checkpoint " + uuid.uuid4().bytes)
         else:
@@ -51,6 +58,9 @@ def _log_weights(world: dict, run_id: str, kind: str) -> str:
         sha = file_sha256(path)
         if kind != "missing":
             world["client"].log_artifact(run_id, str(path), "weights")
+            if broken_model_file:
+                (model / broken_model_file).write_bytes(b"not a model " * 100)
+            world["client"].log_artifacts(run_id, str(model), "model")
     return {"mismatch": uuid.uuid4().hex * 2, "no_hash": ""}.get(kind, sha)
 
 
@@ -63,6 +73,7 @@ def make_campaign(
     weights: str = "real",
     metrics: dict[str, float] | None = None,
     configs: list[str] | None = None,
+    broken_model_file: str | None = None,
 ) -> str:
     """One run per config with the given mAP50 (other metrics fixed, or `metrics` overriding them for every run);
     returns the campaign id."""
@@ -81,7 +92,7 @@ def make_campaign(
             tags["grid_cell"] = cell
         run_id = client.create_run(world["experiment_id"], tags=tags).info.run_id
         client.set_tag(run_id, "source_run_id", run_id)
-        client.set_tag(run_id, "weights_sha256", _log_weights(world, run_id, weights))
+        client.set_tag(run_id, "weights_sha256", _log_weights(world, run_id, weights, broken_model_file))
         values = {"mAP50": value, "mAP50_95": value / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0 + i}
         for key, metric in {**values, **(metrics or {})}.items():
             client.log_metric(run_id, key, metric)

@@ -117,7 +117,8 @@ def test_first_model_is_rubber_stamped_and_resolves_by_alias(world, tmp_path, mo
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", TRACKING)  # as a user resolves it (README, "The gate")
     folder = mlflow.artifacts.download_artifacts(f"models:/{model}@staging", dst_path=str(tmp_path / "dl"))
-    weights = Path(folder) / "best.pt"
+    assert (Path(folder) / "MLmodel").is_file()  # the version is the MLflow model, best.pt inside it
+    weights = Path(folder) / "artifacts" / "best.pt"
     import ultralytics
 
     image = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
@@ -371,3 +372,31 @@ def test_zenml_stage_failure_moves_nothing(world, tmp_path):
     assert "ZenML: setting stage 'staging' failed" in report["reason"]
     assert staging(gate) is None and gate.registry.ledger() == []
     assert gate.registry.versions() == []
+
+
+# ---- the servable check -----------------------------------------------------------------------------
+
+BROKEN_MODELS = {
+    # name: (file of the logged model folder overwritten with garbage, the rule that must fail first)
+    "corrupted ONNX twin": ("artifacts/best.onnx", "servable:onnx_agrees"),
+    "a model definition that cannot load": ("MLmodel", "servable:loads"),
+    "weights that cannot load": ("artifacts/best.pt", "evidence:weights_verified"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_MODELS))
+def test_a_model_that_is_not_servable_stops_the_gate_with_nothing_registered(world, tmp_path, name):
+    broken_file, rule = BROKEN_MODELS[name]
+    gate = gate_for(world, new_model())
+    report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7], broken_model_file=broken_file), tmp_path)
+    assert (report["outcome"], report["exit_code"], report["alias_moved"]) == ("no_decision", 4, False)
+    assert next(v["rule"] for v in report["verdicts"] if not v["passed"]) == rule
+    assert rule in report["reason"] or "weights" in report["reason"]
+    assert staging(gate) is None and gate.registry.versions() == [] and gate.registry.ledger() == []
+
+
+def test_a_servable_winner_passes_every_servable_rule(world, tmp_path):
+    gate = gate_for(world, new_model())
+    report = run_gate(world, gate, make_campaign(world, [0.6, 0.9, 0.7]), tmp_path)
+    servable = {v["rule"]: v["passed"] for v in report["verdicts"] if v["rule"].startswith("servable:")}
+    assert servable == {"servable:loads": True, "servable:onnx_agrees": True, "servable:latency": True}

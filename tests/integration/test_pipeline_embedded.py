@@ -92,7 +92,7 @@ def test_grid_cell_equal_to_the_baseline_reuses_its_training(campaign):
 
 def test_logged_weights_match_their_hash_load_and_predict(campaign, tmp_path):
     run = next(r for r in campaign_runs(campaign, CAMPAIGN) if r.data.tags["pipeline"] == "baseline")
-    local = Path(campaign["client"].download_artifacts(run.info.run_id, "weights/best.pt", str(tmp_path)))
+    local = Path(campaign["client"].download_artifacts(run.info.run_id, "model/artifacts/best.pt", str(tmp_path)))
     assert file_sha256(local) == run.data.tags["weights_sha256"]
     import ultralytics
 

@@ -15,6 +15,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from yolo_mlops.adapters.mlflow_tracking import MODEL_ARTIFACT_DIR
 from yolo_mlops.core.errors import ServiceUnavailable
 from yolo_mlops.core.policy import Candidate
 
@@ -22,8 +23,9 @@ LEDGER_TAG_PREFIX = "ledger."
 # Version tags of a rejected (rolled back) version: the gate never promotes these weights again.
 REJECTED_TAG = "rejected"
 REJECTED_REASON_TAG = "rejected_reason"
-WEIGHTS_ARTIFACT_DIR = "weights"
 WEIGHTS_FILE = "best.pt"
+# Inside the MLflow model folder: pyfunc's save_model copies each artifact to artifacts/<file name>.
+MODEL_WEIGHTS = f"artifacts/{WEIGHTS_FILE}"
 
 
 class RegistryError(ServiceUnavailable):
@@ -234,11 +236,24 @@ class Registry:
             "registering the model version",
             self.client.create_model_version,
             self.model_name,
-            source=f"{run.info.artifact_uri}/{WEIGHTS_ARTIFACT_DIR}",
+            source=f"{run.info.artifact_uri}/{MODEL_ARTIFACT_DIR}",
             run_id=source_run_id,
             tags=tags,
         )
         return self._info(version)
+
+    def download_run_model(self, run_id: str, dst: Path) -> Path:
+        """The MLflow model folder a training run logged, downloaded into `dst` (before any version exists)."""
+        return Path(
+            self._call(
+                f"downloading the model of run {run_id}",
+                mlflow.artifacts.download_artifacts,
+                run_id=run_id,
+                artifact_path=MODEL_ARTIFACT_DIR,
+                dst_path=str(dst),
+                tracking_uri=self.tracking_uri,
+            )
+        )
 
     def download_weights(self, version: str, dst: Path) -> Path:
         """The weights file of a registered version, downloaded into `dst` (from the version's source, with this
@@ -254,15 +269,19 @@ class Registry:
             tracking_uri=self.tracking_uri,
         )
         path = Path(local)
-        return path / WEIGHTS_FILE if path.is_dir() else path
+        if not path.is_dir():
+            return path
+        # Versions registered before models were MLflow models point at a folder holding only best.pt.
+        return path / MODEL_WEIGHTS if (path / MODEL_WEIGHTS).is_file() else path / WEIGHTS_FILE
 
     def download_run_weights(self, run_id: str, dst: Path) -> Path:
-        """The weights file a training run logged (weights/best.pt), downloaded into `dst`."""
+        """The weights inside the MLflow model a training run logged (model/artifacts/best.pt): exactly the file a
+        version registered from that run serves, downloaded into `dst`."""
         local = self._call(
-            f"downloading {WEIGHTS_ARTIFACT_DIR}/{WEIGHTS_FILE} of run {run_id}",
+            f"downloading {MODEL_ARTIFACT_DIR}/{MODEL_WEIGHTS} of run {run_id}",
             mlflow.artifacts.download_artifacts,
             run_id=run_id,
-            artifact_path=f"{WEIGHTS_ARTIFACT_DIR}/{WEIGHTS_FILE}",
+            artifact_path=f"{MODEL_ARTIFACT_DIR}/{MODEL_WEIGHTS}",
             dst_path=str(dst),
             tracking_uri=self.tracking_uri,
         )
@@ -308,3 +327,16 @@ class Registry:
             json.dumps(entry, sort_keys=True, separators=(",", ":")),
         )
         return entry
+
+
+def load_model(model_uri: str, tracking_uri: str) -> Any:
+    """The pyfunc behind an MLflow model URI (`models:/NAME@ALIAS`, `models:/NAME/N`, `runs:/…`, a folder), resolved
+    against `tracking_uri`'s registry. Sets the process-wide URIs: only for a process that uses one server."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        raise RegistryError(f"MLflow at {tracking_uri}: loading {model_uri} failed: {exc.message}") from None
+    except OSError as exc:
+        raise RegistryError(f"MLflow at {tracking_uri}: loading {model_uri} failed: {exc}") from None

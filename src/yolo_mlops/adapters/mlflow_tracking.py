@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +73,61 @@ def set_tags(tags: dict[str, str]) -> None:
     mlflow.set_tags(tags)
 
 
-def log_file(path: Path, artifact_dir: str) -> None:
-    mlflow.log_artifact(str(path), artifact_path=artifact_dir)
-
-
 def log_json(content: dict[str, Any], artifact_file: str) -> None:
     mlflow.log_text(json.dumps(content, indent=2, sort_keys=True), artifact_file)
 
 
 def log_text(text: str, artifact_file: str) -> None:
     mlflow.log_text(text, artifact_file)
+
+
+MODEL_ARTIFACT_DIR = "model"
+# What a consumer of the model needs and nothing of this package; pinned to what trained and exported it.
+_MODEL_REQUIREMENTS = ("mlflow", "ultralytics", "torch", "torchvision", "onnxruntime", "pandas", "numpy", "pillow")
+
+
+def _pinned(distribution: str) -> str:
+    # A local build label (torch's "+cu…") names no release on an index; the release itself does.
+    return f"{distribution}=={metadata.version(distribution).split('+')[0]}"
+
+
+def _example_png(imgsz: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (imgsz, imgsz), (114, 114, 114)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def log_yolo_model(weights: Path, onnx: Path, imgsz: int, conf: float = 0.25) -> str:
+    """Log the weights as an MLflow pyfunc model (with the ONNX twin among its artifacts) under the run's
+    `model/` folder, and return that folder's artifact path.
+
+    Saved locally and logged as plain run artifacts, so the gate registers `<run artifacts>/model` and the
+    version's files sit next to the run's other artifacts."""
+    import cloudpickle
+    import pandas as pd
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    from yolo_mlops.adapters import yolo_pyfunc
+
+    # By value: the consumer loads the model without this package installed.
+    cloudpickle.register_pickle_by_value(yolo_pyfunc)
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("binary", yolo_pyfunc.IMAGE_COLUMN)]),
+        outputs=Schema([ColSpec("long" if c in ("image", "class") else "double", c) for c in yolo_pyfunc.BOX_COLUMNS]),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / MODEL_ARTIFACT_DIR
+        mlflow.pyfunc.save_model(
+            path=str(model_dir),
+            python_model=yolo_pyfunc.YoloPyfunc(),
+            artifacts={yolo_pyfunc.WEIGHTS_ARTIFACT: str(weights), yolo_pyfunc.ONNX_ARTIFACT: str(onnx)},
+            model_config={"imgsz": imgsz, "conf": conf, "backend": "pytorch"},
+            signature=signature,
+            input_example=pd.DataFrame({yolo_pyfunc.IMAGE_COLUMN: [_example_png(imgsz)]}),
+            pip_requirements=[_pinned(name) for name in _MODEL_REQUIREMENTS],
+        )
+        mlflow.log_artifacts(str(model_dir), artifact_path=MODEL_ARTIFACT_DIR)
+    return MODEL_ARTIFACT_DIR

@@ -52,7 +52,7 @@ WEIGHTS_FILE = "best.pt"
 
 @dataclass(frozen=True)
 class TrainResult:
-    model_dir: Path  # holds only WEIGHTS_FILE, so the artifact store keeps the file name
+    model_dir: Path  # holds WEIGHTS_FILE (and later its ONNX twin), so the artifact store keeps the file name
     seconds: float
     device: str
 
@@ -114,6 +114,17 @@ def train(params: TrainParams, data_yaml: Path, out_dir: Path, on_epoch: EpochCa
     model_dir.mkdir(exist_ok=True)
     shutil.copyfile(best, model_dir / WEIGHTS_FILE)
     return TrainResult(model_dir=model_dir, seconds=seconds, device=device)
+
+
+def export_onnx(weights: Path, imgsz: int) -> Path:
+    """The ONNX twin of `weights` (fixed input `imgsz`, simplified), written beside them; runs with onnxruntime."""
+    _prepare()
+    from ultralytics import YOLO
+
+    exported = YOLO(str(weights), task="detect").export(
+        format="onnx", imgsz=imgsz, simplify=True, dynamic=False, device="cpu", verbose=False
+    )
+    return Path(exported)
 
 
 def evaluate(weights: Path, data_yaml: Path, imgsz: int, batch: int, device: str) -> dict[str, float]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from yolo_mlops.cli import (
     data_commands,
     gitlab_commands,
+    model_commands,
     promotion_commands,
     services_commands,
     training_commands,
@@ -20,6 +21,7 @@ COMMAND_GROUPS = (
     data_commands,
     training_commands,
     promotion_commands,
+    model_commands,
     services_commands,
     zenml_commands,
     gitlab_commands,

@@ -94,7 +94,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     )
     # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
-    return 0 if gate_code in (0, 3) else gate_code
+    if gate_code not in (0, 3):
+        return gate_code
+    from yolo_mlops.configuration.config_files import load_registry
+
+    registry = load_registry(args.registry)
+    image = min((args.data / "images" / "val").iterdir())
+    print(
+        f"Use the Staging model: yolo-mlops predict --model models:/{registry.model_name}@{registry.staging_alias} "
+        f"{image} --out predictions"
+    )
+    return 0
 
 
 def add_commands(groups: Subcommands) -> None:

@@ -65,6 +65,18 @@ class ComparisonPolicy:
 
 
 @dataclass(frozen=True)
+class ServablePolicy:
+    """`servable:` of configs/gate.yaml: what the winner must show, loaded as a consumer loads it, before any
+    alias moves."""
+
+    images: int = 8  # val images it predicts on
+    conf: float = 0.25  # boxes compared are those above this confidence
+    min_iou: float = 0.9  # an ONNX box matches a PyTorch box of the same class at this IoU
+    min_agreement: float = 0.99  # share of boxes that must match
+    max_latency_p50_ms: float = 500.0  # one image through the pyfunc, median
+
+
+@dataclass(frozen=True)
 class GatePolicy:
     primary_metric: str = "mAP50"
     directions: dict[str, str] = field(default_factory=lambda: dict(DIRECTIONS))
@@ -74,6 +86,7 @@ class GatePolicy:
     tie_break: tuple[str, ...] = ("inference_ms", "imgsz", "start_time")
     require_complete: bool = True
     comparison: ComparisonPolicy | None = None  # None: point estimates only
+    servable: ServablePolicy = field(default_factory=ServablePolicy)
 
     @property
     def required_metrics(self) -> tuple[str, ...]:
@@ -136,7 +149,16 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     """The `gate:` section of configs/gate.yaml."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the gate policy must be a mapping.")
-    known = {"primary_metric", "directions", "floors", "min_improvement", "tie_break", "require_complete", "comparison"}
+    known = {
+        "primary_metric",
+        "directions",
+        "floors",
+        "min_improvement",
+        "tie_break",
+        "require_complete",
+        "comparison",
+        "servable",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown gate key {unknown[0]!r}; allowed keys are {', '.join(sorted(known))}.")
@@ -185,6 +207,7 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
         tie_break=tie_break,
         require_complete=complete,
         comparison=_parse_comparison(raw.get("comparison"), primary, source),
+        servable=_parse_servable(raw.get("servable") or {}, source),
     )
 
 
@@ -223,6 +246,21 @@ def _is_number(value: Any) -> bool:
 
 def _is_int(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int)
+
+
+def _parse_servable(raw: Any, source: str) -> ServablePolicy:
+    known = set(ServablePolicy.__dataclass_fields__)
+    if not isinstance(raw, dict) or set(raw) - known:
+        raise ConfigError(f"{source}: 'servable' takes {', '.join(sorted(known))}.")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{source}: servable.{key} must be a number > 0, got {value!r}.")
+    for key in ("min_iou", "min_agreement", "conf"):
+        if raw.get(key, 0) > 1:
+            raise ConfigError(f"{source}: servable.{key} is a fraction in (0, 1], got {raw[key]!r}.")
+    if not float(raw.get("images", 1)).is_integer():
+        raise ConfigError(f"{source}: servable.images must be a whole number, got {raw['images']!r}.")
+    return ServablePolicy(**{key: type(getattr(ServablePolicy, key))(value) for key, value in raw.items()})
 
 
 # ---- the decision -----------------------------------------------------------------------------------

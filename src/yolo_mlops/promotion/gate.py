@@ -28,6 +28,7 @@ from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
 from yolo_mlops.promotion.evidence_check import verify_weights
 from yolo_mlops.promotion.paired_comparison import PairedComparison
 from yolo_mlops.promotion.report_files import write_reports
+from yolo_mlops.promotion.servable_check import check_servable
 
 # Re-decisions allowed when the alias moves between a decision and its compare-and-set.
 MAX_DECISION_ATTEMPTS = 3
@@ -137,6 +138,18 @@ class Gate:
             decision, outcome=Outcome.NO_DECISION, reason=f"could not decide: {verdict.detail}", verdicts=verdicts
         )
 
+    def _servable(self, decision: Decision, dataset_dir: Path) -> Decision:
+        """The winner, loaded as its consumers will load it, before anything is registered or moved."""
+        assert decision.winner is not None
+        verdicts = decision.verdicts + check_servable(
+            self.registry, decision.winner.source_run_id, dataset_dir, self.policy.servable
+        )
+        failed = next((v for v in verdicts if not v.passed), None)
+        if failed is None:
+            return replace(decision, verdicts=verdicts)
+        reason = f"could not decide: {decision.winner.config} is not servable ({failed.rule}: {failed.detail})"
+        return replace(decision, outcome=Outcome.NO_DECISION, reason=reason, verdicts=verdicts, winner=None)
+
     # ---- applying it --------------------------------------------------------------------------------
 
     def _version_for(self, decision: Decision, decision_id: str, campaign: str) -> tuple[VersionInfo, bool]:
@@ -193,6 +206,9 @@ class Gate:
                 for _attempt in range(MAX_DECISION_ATTEMPTS):
                     decision = self._verify(self._decide(request))
                     if not (decision.outcome.moves_alias and request.promote):
+                        break
+                    decision = self._servable(decision, request.dataset_dir)
+                    if not decision.outcome.moves_alias:
                         break
                     target, created = self._version_for(decision, decision_id, request.campaign)
                     try:
