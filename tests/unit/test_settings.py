@@ -1,10 +1,11 @@
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, resolve_settings
+from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, padded_api_key, resolve_settings
 
 NOW = datetime(2026, 11, 28, 12, 30, 5, tzinfo=UTC)
 
@@ -44,3 +45,16 @@ def test_servers_and_state_dir_from_env(tmp_path):
 def test_bad_campaign_ids_are_refused(tmp_path, bad):
     with pytest.raises(ConfigError, match="YOLO_MLOPS_CAMPAIGN"):
         resolve_settings({"YOLO_MLOPS_CAMPAIGN": bad}, tmp_path, NOW, "x")
+
+
+@pytest.mark.parametrize("payload", [b"k", b"ke", b"key", b'{"id": "0f3c", "key": "secret"}'])
+def test_zenml_api_key_is_accepted_without_its_padding(payload):
+    key = "ZENKEY_" + base64.b64encode(payload).decode()
+    unpadded = key.rstrip("=")
+    assert padded_api_key(unpadded) == key
+    assert padded_api_key(key) == key
+    assert base64.b64decode(padded_api_key(unpadded).removeprefix("ZENKEY_")) == payload
+
+
+def test_a_key_that_is_no_base64_is_left_for_the_server_to_reject():
+    assert padded_api_key("ZENKEY_abcde") == "ZENKEY_abcde"

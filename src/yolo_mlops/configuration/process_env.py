@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from yolo_mlops.core.settings import padded_api_key
+
 # Telemetry and network switches; each of these tools phones home or looks up hosts otherwise.
 _QUIET = {
     "YOLO_OFFLINE": "1",
@@ -36,3 +38,6 @@ def configure_process_env(state_dir: Path) -> None:
         os.environ.setdefault(key, str(path))
     for key, value in _QUIET.items():
         os.environ.setdefault(key, value)
+    # The one place the key is read: ZenML's client, the preflight and child processes all see it padded.
+    if os.environ.get("ZENML_STORE_API_KEY"):
+        os.environ["ZENML_STORE_API_KEY"] = padded_api_key(os.environ["ZENML_STORE_API_KEY"])
