@@ -28,7 +28,8 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "glpat-TESTTOKEN-do-not-leak"
 NOTES = f"{API}/projects/{PROJECT}/merge_requests/5/notes"
 STATUS = f"{API}/projects/{PROJECT}/statuses/{SHA}"
-PIPELINE_URL = f"{SERVER}/group/project/-/pipelines/99"
+PIPELINE_ID = "99"
+PIPELINE_URL = f"{SERVER}/group/project/-/pipelines/{PIPELINE_ID}"
 MARKDOWN = "## ✅ Model gate: `promote` — yolo_tiny_person@staging\n\n**better by 0.03**\n"
 WRITES = ("POST", "PUT", "DELETE")
 
@@ -37,7 +38,7 @@ WRITES = ("POST", "PUT", "DELETE")
 def clean_env(monkeypatch):
     """No token and no CI variables unless a test sets them (the suite itself may run in GitLab CI)."""
     names = ("GITLAB_TOKEN", "CI_SERVER_URL", "CI_PROJECT_ID", "CI_COMMIT_SHA", "CI_MERGE_REQUEST_IID")
-    for name in (*names, "CI_PIPELINE_URL", "CI_COMMIT_REF_NAME", "CI_DEFAULT_BRANCH"):
+    for name in (*names, "CI_PIPELINE_URL", "CI_PIPELINE_ID", "CI_COMMIT_REF_NAME", "CI_DEFAULT_BRANCH"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -49,6 +50,7 @@ def ci_env(monkeypatch, mr_iid: str | None = "5", token: str | None = TOKEN) -> 
         "CI_COMMIT_SHA": SHA,
         "CI_MERGE_REQUEST_IID": mr_iid,
         "CI_PIPELINE_URL": PIPELINE_URL,
+        "CI_PIPELINE_ID": PIPELINE_ID,
         "CI_COMMIT_REF_NAME": "feature-x",
     }
     for name, value in values.items():
@@ -138,24 +140,44 @@ def test_note_updated_in_place_across_two_pages(tmp_path, monkeypatch, capsys):
     assert "updated MR !5 note 41" in capsys.readouterr().out
 
 
-def test_commit_status_body_without_a_merge_request(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("outcome", "reason", "state"),
+    [
+        ("keep_champion", "no candidate beats the champion", "success"),
+        ("no_decision", "2 of 5 expected configs have no finished run", "failed"),
+    ],
+)
+def test_commit_status_body_without_a_merge_request(tmp_path, monkeypatch, capsys, outcome, reason, state):
+    """On this pipeline (pipeline_id, no ref: GitLab would otherwise look a pipeline up by ref and, in a
+    merge-request pipeline, create an external one); red only when the gate could not decide."""
     ci_env(monkeypatch, mr_iid=None)
-    markdown = gate_files(tmp_path, outcome="keep_champion", reason="no candidate beats the champion")
+    markdown = gate_files(tmp_path, outcome=outcome, reason=reason)
     with responses.RequestsMock() as rsps:
         mock_status(rsps)
         assert cli("report", "--markdown", str(markdown), "--report", str(tmp_path / "gate_report.json")) == 0
         assert len(rsps.calls) == 1  # no note calls at all
         assert body(rsps.calls[0]) == {
-            "state": "failed",
+            "state": state,
             "name": "model-gate",
-            "description": "keep_champion: no candidate beats the champion",
+            "description": f"{outcome}: {reason}",
             "target_url": PIPELINE_URL,
-            "ref": "feature-x",
+            "pipeline_id": 99,
         }
         assert rsps.calls[0].request.headers["PRIVATE-TOKEN"] == TOKEN
     out = capsys.readouterr().out
     assert "MR note skipped" in out
-    assert "commit status model-gate: failed" in out
+    assert f"commit status model-gate: {state}" in out
+
+
+def test_commit_status_skipped_outside_a_pipeline(tmp_path, monkeypatch, capsys):
+    ci_env(monkeypatch, mr_iid=None)
+    monkeypatch.delenv("CI_PIPELINE_ID")
+    markdown = gate_files(tmp_path)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.post(re.compile(".*"))
+        assert cli("report", "--markdown", str(markdown)) == 0
+        assert len(rsps.calls) == 0
+    assert "CI_PIPELINE_ID is not set to a pipeline id: commit status skipped" in capsys.readouterr().out
 
 
 def test_no_token_skips_without_any_http_call(tmp_path, monkeypatch, capsys):
@@ -202,7 +224,7 @@ def test_unreachable_server_is_one_gitlab_error():
     with responses.RequestsMock() as rsps:
         rsps.post(STATUS, body=requests.ConnectionError(f"connection refused for {TOKEN}"))
         with pytest.raises(gitlab_api.GitLabError) as caught:
-            gitlab_api.set_commit_status(gl, PROJECT, SHA, "success", "promote: x", None)
+            gitlab_api.set_commit_status(gl, PROJECT, SHA, "success", "promote: x", None, pipeline_id=99)
         assert len(rsps.calls) == 1  # retry_transient_errors is off: no back-off
     assert "setting commit status model-gate" in str(caught.value)
     assert "ConnectionError" in str(caught.value)

@@ -22,6 +22,8 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import CLI, NO_NETWORK, REPO, TINY_BASELINE, TINY_GRID, TRAINING_STARTED, plain, run_cli
@@ -29,6 +31,7 @@ from tests.conftest import CLI, NO_NETWORK, REPO, TINY_BASELINE, TINY_GRID, TRAI
 pytestmark = pytest.mark.integration
 
 CAMPAIGN = "stack-campaign"
+TRAINER_CAMPAIGN = "trainer-campaign"
 
 
 def free_port_block(width: int = 5) -> int:
@@ -66,6 +69,12 @@ def _free(port: int) -> bool:
 
 def token() -> str:
     return secrets.token_hex(12)
+
+
+def env_file_values(state, name: str) -> dict[str, str]:
+    """A file `stack up` wrote under <state>/stack (empty when it is missing: `up` failed)."""
+    path = state / "stack" / name
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.is_file() else {}
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +121,8 @@ def stack(tmp_path_factory) -> dict:
         timeout=300,
     )
     up_seconds = time.monotonic() - started
-    client_env = (
-        dict(line.split("=", 1) for line in (state / "stack" / "client.env").read_text().splitlines())
-        if up.returncode == 0
-        else {}
-    )
-    ci_env = {**base_env, **client_env, "YOLO_MLOPS_CAMPAIGN": CAMPAIGN}
+    ci_env = {**base_env, **env_file_values(state, "client.env"), "YOLO_MLOPS_CAMPAIGN": CAMPAIGN}
+    trainer_env = {**base_env, **env_file_values(state, "trainer.env"), "YOLO_MLOPS_CAMPAIGN": TRAINER_CAMPAIGN}
     yield {
         "root": root,
         "state": state,
@@ -127,6 +132,7 @@ def stack(tmp_path_factory) -> dict:
         "env_file": env_file,
         "base_env": base_env,
         "ci_env": ci_env,
+        "trainer_env": trainer_env,
         "up": up,
         "up_seconds": up_seconds,
         "outputs": [up.stdout, up.stderr],
@@ -144,9 +150,14 @@ def test_stack_comes_up_and_writes_client_variables(stack):
     up = stack["up"]
     assert up.returncode == 0, up.stdout + up.stderr
     assert "stack up as native processes" in up.stdout
-    client_env = stack["state"] / "stack" / "client.env"
-    assert oct(client_env.stat().st_mode & 0o777) == "0o600"
-    assert stack["ci_env"]["ZENML_STORE_API_KEY"].startswith("ZENKEY_")
+    for name in ("client.env", "trainer.env"):
+        assert oct((stack["state"] / "stack" / name).stat().st_mode & 0o777) == "0o600"
+    promoter, trainer = stack["ci_env"], stack["trainer_env"]
+    assert promoter["MLFLOW_TRACKING_USERNAME"] == "yolo-mlops-promoter"
+    assert trainer["MLFLOW_TRACKING_USERNAME"] == "yolo-mlops-trainer"
+    for name in ("MLFLOW_TRACKING_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ZENML_STORE_API_KEY"):
+        assert promoter[name] != trainer[name], f"{name}: the trainer has the promoter's"
+    assert promoter["ZENML_STORE_API_KEY"].startswith("ZENKEY_")
     print(f"native stack up from nothing in {stack['up_seconds']:.1f} s")
 
 
@@ -220,30 +231,113 @@ def test_dvc_push_and_pull_through_s3(stack, tmp_path):
     assert s3_keys(stack, "dvc")
 
 
-def s3_keys(stack: dict, bucket: str) -> list[str]:
-    env = stack["ci_env"]
-    client = boto3.client(
+def s3(env: dict, access_key: str, secret_key: str):
+    return boto3.client(
         "s3",
         endpoint_url=env["MLFLOW_S3_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
         region_name="us-east-1",
     )
+
+
+def s3_keys(stack: dict, bucket: str) -> list[str]:
+    """The objects in a bucket, listed as the stack's operator (each identity sees only its own buckets)."""
+    client = s3(stack["ci_env"], stack["values"]["MINIO_ROOT_USER"], stack["values"]["MINIO_ROOT_PASSWORD"])
     return [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+# ---- two identities: the trainer (merge requests, branches) and the promoter --------------------------
+# Placed before the promoter's campaign: with no champion yet, the trainer's gate would register a first model.
+
+
+def test_preflight_passes_with_the_trainers_variables_and_an_unpadded_api_key(stack):
+    key = stack["trainer_env"]["ZENML_STORE_API_KEY"]
+    assert key.endswith("="), "ZenML keys are padded base64: the case GitLab cannot mask"
+    env = {**stack["trainer_env"], "ZENML_STORE_API_KEY": key.rstrip("=")}
+    status = cli(stack, ["stack", "status", "--shared"], env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "ok   zenml: " in status.stdout and "API key accepted" in status.stdout
+    assert "buckets zenml, dvc present" in status.stdout
+
+
+def test_trainer_logs_runs_but_may_not_register_move_aliases_or_write_data(stack):
+    env = stack["trainer_env"]
+    client = mlflow_client(env)
+    experiment = client.get_experiment_by_name("cv_yolo_tiny")
+    run = client.create_run(experiment.experiment_id, tags={"campaign": "trainer-permissions"})
+    client.log_metric(run.info.run_id, "mAP50", 0.5)
+    client.set_terminated(run.info.run_id)
+    refused = [
+        lambda: client.create_model_version("yolo_tiny_person", f"{run.info.artifact_uri}/weights", run.info.run_id),
+        lambda: client.set_registered_model_alias("yolo_tiny_person", "staging", "1"),
+        lambda: client.set_registered_model_tag("yolo_tiny_person", "ledger.0", "{}"),
+    ]
+    for call in refused:
+        with pytest.raises(MlflowException) as caught:
+            call()
+        assert caught.value.get_http_status_code() == 403
+    trainer_s3 = s3(env, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    trainer_s3.put_object(Bucket="zenml", Key="trainer-check", Body=b"ok")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        trainer_s3.put_object(Bucket="dvc", Key="trainer-check", Body=b"no")
+    promoter = stack["ci_env"]
+    s3(promoter, promoter["AWS_ACCESS_KEY_ID"], promoter["AWS_SECRET_ACCESS_KEY"]).put_object(
+        Bucket="dvc", Key="promoter-check", Body=b"ok"
+    )
+
+
+def test_trainer_trains_and_dry_runs_the_gate_but_a_real_gate_could_not_decide(stack):
+    """The merge-request flow with the trainer's variables only: the ZenML stack registered with them
+    (ZenML's tracker logs with the credentials in its secret), a pipeline, the gate as a dry run; the
+    gate that would register the winner is refused by MLflow and says so in one line, exit 4."""
+    project, env = stack["project"], stack["trainer_env"]
+    write_project(project)
+    (project / "configs" / "grid-one.yaml").write_text("base: baseline.yaml\ngrid:\n  imgsz: [64]\n")
+    steps = {
+        "register": ["zenml", "register-stack"],
+        "synth": ["data", "synth", "--out", "data", "--train", "16", "--val", "8", "--size", "64"],
+        "baseline": ["train", "baseline", "--config", "configs/baseline.yaml"],
+        "grid": ["train", "grid", "--config", "configs/grid-one.yaml", "--cell", "1/1"],
+    }
+    for name, args in steps.items():
+        result = cli(stack, args, env)
+        assert result.returncode == 0, f"{name}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    gate = ["gate", "--baseline", "configs/baseline.yaml", "--grid", "configs/grid-one.yaml"]
+    dry = cli(stack, [*gate, "--dry-run"], env)
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
+    assert "gate: first_model" in dry.stdout
+    real = cli(stack, gate, env)
+    assert real.returncode == 4, real.stdout[-3000:] + real.stderr[-3000:]
+    (line,) = [line for line in real.stdout.splitlines() if line.startswith("gate: ")]
+    assert line.startswith("gate: no_decision — could not decide: MLflow at ")
+    assert "registering the model version failed" in line and "Permission denied" in line, line
+    assert "Traceback" not in real.stdout + real.stderr
+    client = mlflow_client(stack["ci_env"])
+    assert client.search_model_versions("name = 'yolo_tiny_person'") == []  # nothing half-registered
+    (trained,) = client.search_runs(
+        [client.get_experiment_by_name("cv_yolo_tiny").experiment_id],
+        f"tags.campaign = '{TRAINER_CAMPAIGN}' and tags.pipeline = 'baseline'",
+    )
+    assert trained.info.status == "FINISHED"
+
+
+def write_project(project) -> None:
+    """The tiny configs and a git repository; a gate with floors of 0, because the tiny models score ~0 and
+    these tests are about what the gate may do, not about the policy."""
+    (project / "configs" / "baseline.yaml").write_text(TINY_BASELINE)
+    (project / "configs" / "grid.yaml").write_text(TINY_GRID)
+    (project / "configs" / "registry.yaml").write_text((REPO / "configs" / "registry.yaml").read_text())
+    (project / "configs" / "gate.yaml").write_text(
+        "gate:\n  floors: {mAP50: 0.0}\n  min_improvement: {absolute: 0.0}\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
 
 
 @pytest.fixture(scope="module")
 def server_campaign(stack) -> dict:
     """The tiny baseline and a 2-cell grid (two shards), then the gate, all against the servers."""
-    project = stack["project"]
-    (project / "configs" / "baseline.yaml").write_text(TINY_BASELINE)
-    (project / "configs" / "grid.yaml").write_text(TINY_GRID)
-    (project / "configs" / "registry.yaml").write_text((REPO / "configs" / "registry.yaml").read_text())
-    # The tiny models score ~0: a floor of 0 lets the gate promote, which is what this test is about.
-    (project / "configs" / "gate.yaml").write_text(
-        "gate:\n  floors: {mAP50: 0.0}\n  min_improvement: {absolute: 0.0}\n"
-    )
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    write_project(stack["project"])
     assert cli(stack, ["zenml", "register-stack"]).returncode == 0
     results = {
         "synth": cli(stack, ["data", "synth", "--out", "data", "--train", "16", "--val", "8", "--size", "64"]),
@@ -255,8 +349,8 @@ def server_campaign(stack) -> dict:
     return results
 
 
-def mlflow_client(stack: dict) -> MlflowClient:
-    env = stack["ci_env"]
+def mlflow_client(env: dict) -> MlflowClient:
+    """A client with these variables' MLflow credentials (MLflow reads them from the environment)."""
     os.environ["MLFLOW_TRACKING_USERNAME"] = env["MLFLOW_TRACKING_USERNAME"]
     os.environ["MLFLOW_TRACKING_PASSWORD"] = env["MLFLOW_TRACKING_PASSWORD"]
     return MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"], registry_uri=env["MLFLOW_TRACKING_URI"])
@@ -266,7 +360,7 @@ def test_pipelines_and_gate_run_against_the_servers(stack, server_campaign):
     for name, result in server_campaign.items():
         assert result.returncode == 0, f"{name}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert "gate: first_model" in server_campaign["gate"].stdout
-    client = mlflow_client(stack)
+    client = mlflow_client(stack["ci_env"])
     experiment = client.get_experiment_by_name("cv_yolo_tiny")
     runs = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
     assert sorted(r.data.tags["pipeline"] for r in runs) == ["baseline", "grid", "grid"]
@@ -324,7 +418,7 @@ def test_mlflow_killed_mid_pipeline_fails_clearly_and_resumes_from_cache(stack, 
         timeout=300,
     )
     assert up.returncode == 0, up.stdout + up.stderr
-    client = mlflow_client(stack)
+    client = mlflow_client(stack["ci_env"])
     assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1  # nothing half-registered
     rerun = cli(stack, ["train", "baseline", "--config", str(config)], env)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
@@ -366,15 +460,17 @@ def test_port_taken_is_named(stack, tmp_path):
 
 def test_no_credential_in_any_log_or_report(stack, server_campaign):
     secret_values = [v for k, v in stack["values"].items() if k.endswith(("PASSWORD", "SECRET_KEY"))]
-    secret_values.append(stack["ci_env"]["ZENML_STORE_API_KEY"])
+    secret_values += [stack[env]["ZENML_STORE_API_KEY"] for env in ("ci_env", "trainer_env")]
+    secret_values += env_file_values(stack["state"], "identities.env").values()
     written = [
         p
         for p in stack["state"].rglob("*")
         if p.is_file() and p.suffix in (".log", ".json", ".md", ".txt", ".xml", ".env")
     ]
-    # The two files meant to hold credentials: the client variables and the S3 server's identities.
-    stores = [p for p in written if p.name in ("client.env", "identities.json")]
-    assert len(stores) == 2 and all(p.stat().st_mode & 0o077 == 0 for p in stores), "credential files not 0600"
+    # The files meant to hold credentials: each identity's variables, their generated credentials, the S3
+    # server's identities.
+    stores = [p for p in written if p.name in ("client.env", "trainer.env", "identities.env", "identities.json")]
+    assert len(stores) == 4 and all(p.stat().st_mode & 0o077 == 0 for p in stores), "credential files not 0600"
     written = [p for p in written if p not in stores]
     assert written
     for path in written:

@@ -31,7 +31,7 @@ def test_note_body_has_the_marker_on_its_first_line():
         ("promote", "success", "promote: yolo_tiny_person@staging -> v3"),
         ("first_model", "success", "first_model: yolo_tiny_person@staging -> v3"),
         ("already_champion", "success", "already_champion: yolo_tiny_person@staging is v3"),
-        ("keep_champion", "failed", "keep_champion: candidate grid-imgsz96 beats the champion on mAP50 by 0.031"),
+        ("keep_champion", "success", "keep_champion: candidate grid-imgsz96 beats the champion on mAP50 by 0.031"),
         ("no_decision", "failed", "no_decision: candidate grid-imgsz96 beats the champion on mAP50 by 0.031"),
     ],
 )
@@ -48,10 +48,10 @@ def test_commit_status_marks_a_dry_run():
 
 
 def test_long_reason_is_truncated_to_one_line_of_255_chars():
-    state, description = commit_status(report("keep_champion", reason="metric floor failed\n" + "x" * 1000))
+    state, description = commit_status(report("no_decision", reason="metric floor failed\n" + "x" * 1000))
     assert state == "failed"
     assert len(description) == 255
-    assert description.startswith("keep_champion: metric floor failed x")
+    assert description.startswith("no_decision: metric floor failed x")
     assert description.endswith("…")
     assert "\n" not in description
 

@@ -1,10 +1,11 @@
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, check_campaign_id, resolve_settings
+from yolo_mlops.core.settings import DEFAULT_EXPERIMENT, check_campaign_id, padded_api_key, resolve_settings
 
 NOW = datetime(2026, 11, 28, 12, 30, 5, tzinfo=UTC)
 
@@ -63,3 +64,16 @@ def test_hostile_campaign_ids_name_their_source(hostile):
 def test_bad_ci_pipeline_id_is_named_as_such(tmp_path):
     with pytest.raises(ConfigError, match="^CI_PIPELINE_ID="):
         resolve_settings({"CI_PIPELINE_ID": "12 34"}, tmp_path, NOW, "x")
+
+
+@pytest.mark.parametrize("payload", [b"k", b"ke", b"key", b'{"id": "0f3c", "key": "secret"}'])
+def test_zenml_api_key_is_accepted_without_its_padding(payload):
+    key = "ZENKEY_" + base64.b64encode(payload).decode()
+    unpadded = key.rstrip("=")
+    assert padded_api_key(unpadded) == key
+    assert padded_api_key(key) == key
+    assert base64.b64decode(padded_api_key(unpadded).removeprefix("ZENKEY_")) == payload
+
+
+def test_a_key_that_is_no_base64_is_left_for_the_server_to_reject():
+    assert padded_api_key("ZENKEY_abcde") == "ZENKEY_abcde"

@@ -4,7 +4,10 @@ from yolo_mlops.core.errors import ConfigError
 from yolo_mlops.core.service_config import (
     CLIENT_VARIABLES,
     CREDENTIALS,
+    IDENTITY_CREDENTIALS,
     NAMES,
+    PROMOTER,
+    TRAINER,
     ci_stack_up_refusal,
     local_defaults_in_use,
     parse_env_file,
@@ -23,11 +26,40 @@ def test_defaults_environment_overrides_and_derived_urls():
     config = resolve_stack_config(GOOD, {"MLFLOW_PORT": "5555", "UNRELATED": "x"}, ".env")
     assert config.port("MLFLOW_PORT") == 5555 and config.port("S3_PORT") == 9000
     assert config.buckets == ["mlflow", "zenml", "dvc"]
-    env = config.client_env()
-    assert env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5555"
-    assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://127.0.0.1:9000"
-    assert env["AWS_SECRET_ACCESS_KEY"] == GOOD["MINIO_ROOT_PASSWORD"]
     assert set(config.secrets) == {GOOD[k] for k in CREDENTIALS}
+
+
+IDENTITIES = {key: f"{key.lower()}-generated" for keys in IDENTITY_CREDENTIALS.values() for key in keys}
+
+
+def test_each_identity_gets_its_own_credentials_never_the_admins():
+    config = resolve_stack_config(GOOD, {"MLFLOW_PORT": "5555"}, ".env").with_identities(IDENTITIES)
+    trainer, promoter = config.client_env(TRAINER), config.client_env(PROMOTER)
+    assert trainer["MLFLOW_TRACKING_URI"] == promoter["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5555"
+    assert trainer["MLFLOW_S3_ENDPOINT_URL"] == "http://127.0.0.1:9000"
+    assert (trainer["MLFLOW_TRACKING_USERNAME"], promoter["MLFLOW_TRACKING_USERNAME"]) == (
+        "yolo-mlops-trainer",
+        "yolo-mlops-promoter",
+    )
+    assert trainer["AWS_SECRET_ACCESS_KEY"] == "s3_trainer_secret_key-generated"
+    assert promoter["MLFLOW_TRACKING_PASSWORD"] == "mlflow_promoter_password-generated"
+    admin = {GOOD[k] for k in CREDENTIALS}
+    assert not admin & {*trainer.values(), *promoter.values()}
+    assert set(config.secrets) == admin | set(IDENTITIES.values())
+
+
+def test_s3_identities_scope_each_to_its_buckets():
+    config = resolve_stack_config(GOOD, {}, ".env").with_identities(IDENTITIES)
+    root, trainer, promoter = config.s3_identities()
+    assert root["credentials"] == [{"accessKey": GOOD["MINIO_ROOT_USER"], "secretKey": GOOD["MINIO_ROOT_PASSWORD"]}]
+    assert "Admin" in root["actions"]
+    assert trainer["credentials"] == [
+        {"accessKey": "s3_trainer_access_key-generated", "secretKey": "s3_trainer_secret_key-generated"}
+    ]
+    assert "Write:dvc" not in trainer["actions"] and "Write:dvc" in promoter["actions"]
+    for identity in (trainer, promoter):
+        assert {"Read:zenml", "Write:zenml", "Read:dvc"} <= set(identity["actions"])
+        assert not any(action.endswith(":mlflow") or ":" not in action for action in identity["actions"])
 
 
 @pytest.mark.parametrize(

@@ -72,15 +72,17 @@ def set_commit_status(
     state: str,
     description: str,
     target_url: str | None,
+    pipeline_id: int,
     name: str = "model-gate",
-    ref: str | None = None,
 ) -> None:
-    """Post an external commit status (shown on the pipeline and the MR)."""
-    data = {"state": state, "name": name, "description": description}
+    """Post a commit status onto this pipeline (shown on it and on the MR).
+
+    With `pipeline_id` GitLab attaches the status to that pipeline; without it GitLab looks one up by ref
+    and, in a merge-request pipeline, finds none and creates an external pipeline that can hide the MR's own.
+    """
+    data: dict[str, Any] = {"state": state, "name": name, "description": description, "pipeline_id": pipeline_id}
     if target_url:
         data["target_url"] = target_url
-    if ref:
-        data["ref"] = ref
     with _calling(gl, f"setting commit status {name} on {sha[:12]}"):
         commit = _project(gl, project_id).commits.get(sha, lazy=True)
         commit.statuses.create(data)

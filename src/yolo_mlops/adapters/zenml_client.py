@@ -123,7 +123,6 @@ def set_model_stage(zenml_run_id: str, stage: str) -> str:
 
 # ---- a ZenML server: service account, shared stack ----------------------------------------------
 
-SERVICE_ACCOUNT = "yolo-mlops-ci"
 API_KEY_NAME = "ci"
 STACK = "yolo-mlops"
 S3_SECRET = "yolo-mlops-s3"
@@ -132,18 +131,18 @@ ARTIFACT_STORE = "yolo-mlops-s3"
 TRACKER = "yolo-mlops-mlflow"
 
 
-def bootstrap(rotate: bool) -> str | None:
-    """Create the service account and return its new API key (shown once); None if it exists and
+def bootstrap(account: str, rotate: bool) -> str | None:
+    """Create the service account `account` and return its new API key (shown once); None if it exists and
     `rotate` is False (the existing key stays valid)."""
     client = Client()
     try:
-        client.get_service_account(SERVICE_ACCOUNT, allow_name_prefix_match=False)
+        client.get_service_account(account, allow_name_prefix_match=False)
     except KeyError:
-        client.create_service_account(name=SERVICE_ACCOUNT, description="yolo-mlops GitLab CI")
-        return client.create_api_key(SERVICE_ACCOUNT, name=API_KEY_NAME).key
+        client.create_service_account(name=account, description="yolo-mlops GitLab CI")
+        return client.create_api_key(account, name=API_KEY_NAME).key
     if not rotate:
         return None
-    return client.rotate_api_key(SERVICE_ACCOUNT, API_KEY_NAME, retain_period_minutes=0).key
+    return client.rotate_api_key(account, API_KEY_NAME, retain_period_minutes=0).key
 
 
 @dataclass(frozen=True)

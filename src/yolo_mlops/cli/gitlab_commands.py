@@ -73,6 +73,10 @@ def cmd_gitlab_report(args: argparse.Namespace) -> int:
             print(f"{'created' if created else 'updated'} MR !{mr_iid} note {note_id}")
         except (gitlab_api.GitLabError, ValueError) as exc:
             _warn(str(exc))
+    pipeline_id = os.environ.get("CI_PIPELINE_ID", "")
+    if not pipeline_id.isdigit():
+        print("CI_PIPELINE_ID is not set to a pipeline id: commit status skipped (it is posted onto this pipeline)")
+        return 0
     try:
         state, description = commit_status(report)
         gitlab_api.set_commit_status(
@@ -82,8 +86,8 @@ def cmd_gitlab_report(args: argparse.Namespace) -> int:
             state,
             description,
             target_url=os.environ.get("CI_PIPELINE_URL") or None,
+            pipeline_id=int(pipeline_id),
             name=STATUS_NAME,
-            ref=os.environ.get("CI_COMMIT_REF_NAME") or None,
         )
         print(f"commit status {STATUS_NAME}: {state}")
     except (gitlab_api.GitLabError, ValueError) as exc:

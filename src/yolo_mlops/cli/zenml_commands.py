@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yolo_mlops.cli.shared import Subcommands, settings_and_env
 from yolo_mlops.core.errors import UserError
-from yolo_mlops.core.service_config import CLIENT_VARIABLES
+from yolo_mlops.core.service_config import CLIENT_VARIABLES, PROMOTER, ZENML_SERVICE_ACCOUNTS
 
 
 def cmd_zenml_bootstrap(args: argparse.Namespace) -> int:
@@ -18,8 +18,8 @@ def cmd_zenml_bootstrap(args: argparse.Namespace) -> int:
     settings_and_env()
     from yolo_mlops.adapters import zenml_client
 
-    key = zenml_client.bootstrap(rotate=args.rotate)
-    account = zenml_client.SERVICE_ACCOUNT
+    account = ZENML_SERVICE_ACCOUNTS[args.identity]
+    key = zenml_client.bootstrap(account, rotate=args.rotate)
     if key is None:
         print(f"service account {account} exists; its key stays valid (--rotate issues a new one)")
         return 0
@@ -62,8 +62,14 @@ def add_commands(groups: Subcommands) -> None:
     zenml_group = groups.add_parser("zenml", help="ZenML server: service account, stack").add_subparsers(
         dest="command", required=True
     )
-    bootstrap = zenml_group.add_parser("bootstrap", help="as an admin: create the CI service account, show its key")
+    bootstrap = zenml_group.add_parser("bootstrap", help="as an admin: create a CI service account, show its key")
     bootstrap.add_argument("--rotate", action="store_true", help="issue a new key if the account exists")
+    bootstrap.add_argument(
+        "--identity",
+        choices=list(ZENML_SERVICE_ACCOUNTS),
+        default=PROMOTER,
+        help=", ".join(f"{k}: service account {v}" for k, v in ZENML_SERVICE_ACCOUNTS.items()) + " (default promoter)",
+    )
     bootstrap.add_argument("--output-file", type=Path, help="write the key here (mode 0600) instead of printing it")
     bootstrap.set_defaults(func=cmd_zenml_bootstrap)
     register = zenml_group.add_parser("register-stack", help="with the API key: secrets, S3 store, MLflow tracker")

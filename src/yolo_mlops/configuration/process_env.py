@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from yolo_mlops.core.errors import ConfigError
+from yolo_mlops.core.settings import padded_api_key
 
 # Telemetry and network switches; each of these tools phones home or looks up hosts otherwise.
 _QUIET = {
@@ -73,3 +74,6 @@ def configure_process_env(state_dir: Path) -> None:
     # MLflow's own default retries a dead server for minutes: every server call gets the CLI's budget.
     for key, value in server_budget_env(server_timeout_s(), os.environ.get("ZENML_STORE_URL", "")).items():
         os.environ.setdefault(key, value)
+    # The one place the key is read: ZenML's client, the preflight and child processes all see it padded.
+    if os.environ.get("ZENML_STORE_API_KEY"):
+        os.environ["ZENML_STORE_API_KEY"] = padded_api_key(os.environ["ZENML_STORE_API_KEY"])

