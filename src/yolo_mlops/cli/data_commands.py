@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, int_in, settings_and_env
@@ -15,33 +14,47 @@ from yolo_mlops.core.errors import UserError
 MAX_SYNTH_SIZE = 4096
 
 
-@contextmanager
-def _refused_as_bad_input() -> Iterator[None]:
-    """The dataset writers refuse bad arguments with ValueError (one sentence): that is bad input, exit 2."""
+def _write_dataset(args: argparse.Namespace, write: Callable[[], object]) -> int:
+    """Write a dataset to args.out; a ValueError is bad input. What was written is validated like any data."""
+    from yolo_mlops.data.validate import require_valid_dataset
+
     try:
-        yield
+        write()
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    print(f"wrote {args.out} (md5 {require_valid_dataset(args.out)})")
+    return 0
 
 
 def cmd_data_synth(args: argparse.Namespace) -> int:
     from yolo_mlops.data.synth import synthesize
-    from yolo_mlops.data.validate import dataset_md5
 
-    with _refused_as_bad_input():
-        synthesize(args.out, train=args.train, val=args.val, size=args.size, seed=args.seed)
-    print(f"wrote {args.out} (md5 {dataset_md5(args.out)})")
-    return 0
+    given = {key: getattr(args, key) for key in ("train", "val", "size") if hasattr(args, key)}
+    return _write_dataset(args, lambda: synthesize(args.out, seed=args.seed, **given))
 
 
 def cmd_data_from_coco128(args: argparse.Namespace) -> int:
     from yolo_mlops.data.coco_import import import_person_subset
-    from yolo_mlops.data.validate import dataset_md5
 
-    with _refused_as_bad_input():
-        import_person_subset(args.src, args.out, val_fraction=args.val_fraction, seed=args.seed)
-    print(f"wrote {args.out} (md5 {dataset_md5(args.out)})")
-    return 0
+    return _write_dataset(
+        args, lambda: import_person_subset(args.src, args.out, val_fraction=args.val_fraction, seed=args.seed)
+    )
+
+
+def cmd_data_from_coco(args: argparse.Namespace) -> int:
+    from yolo_mlops.data.coco_import import import_coco_json
+
+    return _write_dataset(
+        args,
+        lambda: import_coco_json(
+            args.annotations,
+            args.images_dir,
+            args.out,
+            category=args.category,
+            val_fraction=args.val_fraction,
+            seed=args.seed,
+        ),
+    )
 
 
 def cmd_data_validate(args: argparse.Namespace) -> int:
@@ -78,23 +91,34 @@ def cmd_data_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_import_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("data_coco_person"))
+    parser.add_argument("--val-fraction", type=float, default=0.2, help="share of images in val (default: 0.2)")
+    parser.add_argument("--seed", type=int_in(0), default=0, help="seed of the train/val split")
+
+
 def add_commands(groups: Subcommands) -> None:
     data = groups.add_parser("data", help="create, import, validate, publish and pull datasets").add_subparsers(
         dest="command", required=True
     )
     synth = data.add_parser("synth", help="write the deterministic synthetic one-class 'person' dataset")
     synth.add_argument("--out", type=Path, default=DEFAULT_DATA)
-    synth.add_argument("--train", type=int_in(1), default=480, help="train images (at least 1)")
-    synth.add_argument("--val", type=int_in(1), default=120, help="val images (at least 1)")
-    synth.add_argument("--size", type=int_in(32, MAX_SYNTH_SIZE), default=256, help="image side in pixels")
+    # No defaults here: synthesize's own are the embedded dataset's (what data.dvc records).
+    synth.add_argument("--train", type=int_in(1), default=argparse.SUPPRESS, help="train images (at least 1)")
+    synth.add_argument("--val", type=int_in(1), default=argparse.SUPPRESS, help="val images (at least 1)")
+    synth.add_argument("--size", type=int_in(32, MAX_SYNTH_SIZE), default=argparse.SUPPRESS, help="image side (px)")
     synth.add_argument("--seed", type=int_in(0), default=0)
     synth.set_defaults(func=cmd_data_synth)
     coco = data.add_parser("from-coco128", help="tiny person dataset from a coco128-layout folder")
     coco.add_argument("src", type=Path)
-    coco.add_argument("--out", type=Path, default=Path("data_coco_person"))
-    coco.add_argument("--val-fraction", type=float, default=0.2)
-    coco.add_argument("--seed", type=int_in(0), default=0)
+    _add_import_args(coco)
     coco.set_defaults(func=cmd_data_from_coco128)
+    coco_json = data.add_parser("from-coco", help="one-category dataset from a COCO JSON annotations file")
+    coco_json.add_argument("annotations", type=Path, help="COCO annotations JSON (e.g. instances_val2017.json)")
+    coco_json.add_argument("images_dir", type=Path, help="folder the file_name entries are relative to")
+    coco_json.add_argument("--category", default="person", help="category name to keep (default: person)")
+    _add_import_args(coco_json)
+    coco_json.set_defaults(func=cmd_data_from_coco)
     validate = data.add_parser("validate", help="check a YOLO dataset; every problem as file:line: what")
     validate.add_argument("path", type=Path)
     validate.add_argument("--dotenv", type=Path, help="also write DATA_MD5=<md5> here (for later CI jobs)")
