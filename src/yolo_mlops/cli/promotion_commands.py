@@ -139,7 +139,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     target = f"version {result['to']}" if result["to"] else "no version (alias removed)"
     seq = result["entry"]["seq"]
     print(f"{gate.config.model_name}@{args.alias}: version {result['from']} -> {target} (ledger #{seq})")
-    print(f"version {result['rejected']} is rejected: no gate promotes its weights again until `unreject`")
+    print(f"version {result['from']} is rejected: no gate promotes its weights again until `unreject`")
     return 0
 
 

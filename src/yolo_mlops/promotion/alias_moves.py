@@ -129,7 +129,8 @@ class AliasMoves:
         return {"moved": True, "version": source.version, "entry": entry}
 
     def rollback(self, alias: str) -> dict[str, Any]:
-        """Move `alias` back to where the ledger says it was before its current version."""
+        """Move `alias` back to where the ledger says it was before its current version, and mark the version
+        it leaves rejected."""
         model = self.config.model_name
         with self.lock():
             current = self.registry.alias_version(alias)
@@ -168,7 +169,7 @@ class AliasMoves:
                     self.registry.set_rejected(current.version, None)
         if entry is None:
             raise UserError(f"alias {alias!r} moved during the rollback; nothing changed, run it again.")
-        return {"from": current.version, "to": previous, "rejected": current.version, "entry": entry}
+        return {"from": current.version, "to": previous, "entry": entry}
 
     def unreject(self, version: str) -> dict[str, Any]:
         """Lift the rejection of `version` (set by a rollback): the gate may promote its weights again."""
