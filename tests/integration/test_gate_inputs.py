@@ -137,6 +137,10 @@ def test_rollback_rejects_and_the_cached_weights_never_come_back(world, model):
     tags = model["registry"].get_version("2").tags
     assert tags["rejected"] == "true" and "rollback of staging from v2 to v1" in tags["rejected_reason"]
     assert model["registry"].ledger()[-1]["rejected_version"] == "2"
+    # Rolling back again would land on the rejected v2 (the ledger's last move to v1 came from it): refused.
+    twice = cli(world, model, "rollback", "--alias", "staging")
+    assert twice.returncode == 4 and "would go back to v2, which is rejected" in twice.stderr, twice.stderr
+    assert alias(model, "staging") == "1" and "rejected" not in model["registry"].get_version("1").tags
 
     # A cached nightly: grid 1/2 re-appears with v2's very weights and its high score, in a new campaign.
     nightly = make_campaign(world, {**fresh(0.6, 0.0, 0.68), "grid 1/2": (0.95, bad["grid 1/2"][1])})
