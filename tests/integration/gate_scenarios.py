@@ -74,11 +74,14 @@ def make_campaign(
     metrics: dict[str, float] | None = None,
     configs: list[str] | None = None,
     broken_model_file: str | None = None,
+    campaign: str | None = None,
+    cached: dict[str, str] | None = None,
 ) -> str:
     """One run per config with the given mAP50 (other metrics fixed, or `metrics` overriding them for every run);
-    returns the campaign id."""
+    returns the campaign id. `cached` maps a config to an earlier run whose weights this run re-uses, as a run
+    whose training came from ZenML's cache does (same `weights_sha256`, `source_run_id` naming that run)."""
     client, source = world["client"], world["source"]
-    campaign = f"scenario-{uuid.uuid4().hex[:8]}"
+    campaign = campaign or f"scenario-{uuid.uuid4().hex[:8]}"
     for i, (config, value) in enumerate(zip(configs or CONFIGS, map50s, strict=False)):
         pipeline, cell = ("baseline", None) if config == "baseline" else ("grid", config.split()[1])
         tags = {
@@ -91,11 +94,24 @@ def make_campaign(
         if cell:
             tags["grid_cell"] = cell
         run_id = client.create_run(world["experiment_id"], tags=tags).info.run_id
-        client.set_tag(run_id, "source_run_id", run_id)
-        client.set_tag(run_id, "weights_sha256", _log_weights(world, run_id, weights, broken_model_file))
+        if cached and config in cached:
+            earlier = client.get_run(cached[config]).data.tags
+            client.set_tag(run_id, "source_run_id", earlier["source_run_id"])
+            client.set_tag(run_id, "weights_sha256", earlier["weights_sha256"])
+        else:
+            client.set_tag(run_id, "source_run_id", run_id)
+            client.set_tag(run_id, "weights_sha256", _log_weights(world, run_id, weights, broken_model_file))
         values = {"mAP50": value, "mAP50_95": value / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0 + i}
         for key, metric in {**values, **(metrics or {})}.items():
             client.log_metric(run_id, key, metric)
         client.log_param(run_id, "imgsz", "64")
         client.set_terminated(run_id, (statuses or {}).get(config, "FINISHED"))
     return campaign
+
+
+def run_of(world: dict, campaign: str, config: str) -> str:
+    """The run id of one config of a scenario campaign."""
+    pipeline, cell = ("baseline", None) if config == "baseline" else ("grid", config.split()[1])
+    query = f"tags.campaign = '{campaign}' and tags.pipeline = '{pipeline}'"
+    runs = world["client"].search_runs([world["experiment_id"]], query)
+    return next(r.info.run_id for r in runs if r.data.tags.get("grid_cell") == cell)

@@ -11,28 +11,22 @@ import json
 import uuid
 
 import pytest
-from mlflow.tracking import MlflowClient
 
-from tests.conftest import CAMPAIGN, SESSION_STATE, cli_env, run_cli
+from tests.conftest import SESSION_STATE, cli_env, run_cli
+from tests.integration.gate_scenarios import make_campaign, run_of, scenario_world
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
 
 pytestmark = pytest.mark.integration
 
 TRACKING = embedded_tracking_uri(SESSION_STATE)
-CONFIGS = ("baseline", "grid 1/2", "grid 2/2")
 
 
 @pytest.fixture(scope="module")
-def world(tiny_campaign) -> dict:
-    client = MlflowClient(tracking_uri=TRACKING)
-    experiment = client.get_experiment_by_name("cv_yolo_tiny")
-    real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
+def world(tiny_campaign, tmp_path_factory) -> dict:
     project = tiny_campaign["project"]
     return {
-        "client": client,
-        "experiment_id": experiment.experiment_id,
-        "source": next(r for r in real if r.data.tags["pipeline"] == "baseline"),
+        **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": project,
         "env": cli_env(SESSION_STATE, project.parent / "home", project.parent / "network.log"),
     }
@@ -47,35 +41,6 @@ def model(tmp_path) -> dict:
     return {"name": name, "config": config, "registry": Registry(TRACKING, "cv_yolo_tiny", name)}
 
 
-def make_campaign(world: dict, runs: dict[str, tuple[float, str]], campaign: str | None = None) -> str:
-    """One finished run per config: config -> (mAP50, weights_sha256). Returns the campaign id."""
-    client, source = world["client"], world["source"]
-    campaign = campaign or f"scenario-{uuid.uuid4().hex[:8]}"
-    for i, (config, (map50, sha)) in enumerate(runs.items()):
-        tags = {
-            "campaign": campaign,
-            "pipeline": "baseline" if config == "baseline" else "grid",
-            "data_md5": source.data.tags["data_md5"],
-            "weights_sha256": sha,
-            "source_run_id": source.info.run_id,
-            "zenml_run_id": source.data.tags["zenml_run_id"],
-            "git_commit": "abc123",
-        }
-        if config != "baseline":
-            tags["grid_cell"] = config.split()[1]
-        run = client.create_run(world["experiment_id"], tags=tags)
-        metrics = {"mAP50": map50, "mAP50_95": map50 / 2, "precision": 0.9, "recall": 0.8, "inference_ms": 5.0 + i}
-        for key, value in metrics.items():
-            client.log_metric(run.info.run_id, key, value)
-        client.log_param(run.info.run_id, "imgsz", "64")
-        client.set_terminated(run.info.run_id, "FINISHED")
-    return campaign
-
-
-def fresh(*map50s: float) -> dict[str, tuple[float, str]]:
-    return {config: (value, uuid.uuid4().hex) for config, value in zip(CONFIGS, map50s, strict=True)}
-
-
 def cli(world: dict, model: dict, *args: str, env: dict | None = None):
     extra = ["--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml"] if args[0] == "gate" else []
     return run_cli([*args, *extra, "--registry", str(model["config"])], world["project"], env or world["env"])
@@ -87,7 +52,7 @@ def alias(model: dict, name: str) -> str | None:
 
 
 def test_hostile_campaign_ids_are_refused_before_anything_is_read(world, model, tmp_path):
-    victim = make_campaign(world, fresh(0.6, 0.9, 0.7))  # what the injection would select
+    victim = make_campaign(world, [0.6, 0.9, 0.7])  # what the injection would select
     for hostile in (f"x' AND tags.campaign != '{victim}", "../../x"):
         result = cli(world, model, "gate", "--campaign", hostile)
         assert result.returncode == 2, result.stdout + result.stderr
@@ -100,7 +65,7 @@ def test_hostile_campaign_ids_are_refused_before_anything_is_read(world, model, 
 
 
 def test_odd_but_allowed_campaign_id_is_gated(world, model):
-    campaign = make_campaign(world, fresh(0.6, 0.9, 0.7), campaign=f"Nightly_{uuid.uuid4().hex[:6]}.11-29..rc-1")
+    campaign = make_campaign(world, [0.6, 0.9, 0.7], campaign=f"Nightly_{uuid.uuid4().hex[:6]}.11-29..rc-1")
     result = cli(world, model, "gate", "--campaign", campaign)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gate: first_model" in result.stdout and alias(model, "staging") == "1"
@@ -109,11 +74,11 @@ def test_odd_but_allowed_campaign_id_is_gated(world, model):
 
 
 def test_production_promotes_exactly_the_gated_version(world, model):
-    assert cli(world, model, "gate", "--campaign", make_campaign(world, fresh(0.6, 0.7, 0.65))).returncode == 0
+    assert cli(world, model, "gate", "--campaign", make_campaign(world, [0.6, 0.7, 0.65])).returncode == 0
     promoted = cli(world, model, "promote", "--from", "staging", "--to", "production", "--version", "1")
     assert promoted.returncode == 0 and "@production -> version 1" in promoted.stdout, promoted.stderr
     # Another pipeline's gate moves staging on; this pipeline's manual job still names version 1.
-    assert cli(world, model, "gate", "--campaign", make_campaign(world, fresh(0.6, 0.8, 0.7))).returncode == 0
+    assert cli(world, model, "gate", "--campaign", make_campaign(world, [0.6, 0.8, 0.7])).returncode == 0
     assert alias(model, "staging") == "2"
     ledger_before = len(model["registry"].ledger())
     stale = cli(world, model, "promote", "--from", "staging", "--to", "production", "--version", "1")
@@ -126,9 +91,9 @@ def test_production_promotes_exactly_the_gated_version(world, model):
 
 
 def test_rollback_rejects_and_the_cached_weights_never_come_back(world, model):
-    assert cli(world, model, "gate", "--campaign", make_campaign(world, fresh(0.6, 0.7, 0.65))).returncode == 0
-    bad = fresh(0.6, 0.8, 0.7)
-    assert cli(world, model, "gate", "--campaign", make_campaign(world, bad)).returncode == 0
+    assert cli(world, model, "gate", "--campaign", make_campaign(world, [0.6, 0.7, 0.65])).returncode == 0
+    bad = make_campaign(world, [0.6, 0.8, 0.7])
+    assert cli(world, model, "gate", "--campaign", bad).returncode == 0
     assert alias(model, "staging") == "2"
 
     rolled = cli(world, model, "rollback", "--alias", "staging")
@@ -143,7 +108,7 @@ def test_rollback_rejects_and_the_cached_weights_never_come_back(world, model):
     assert alias(model, "staging") == "1" and "rejected" not in model["registry"].get_version("1").tags
 
     # A cached nightly: grid 1/2 re-appears with v2's very weights and its high score, in a new campaign.
-    nightly = make_campaign(world, {**fresh(0.6, 0.0, 0.68), "grid 1/2": (0.95, bad["grid 1/2"][1])})
+    nightly = make_campaign(world, [0.6, 0.95, 0.68], cached={"grid 1/2": run_of(world, bad, "grid 1/2")})
     kept = cli(world, model, "gate", "--campaign", nightly)
     assert kept.returncode == 3, kept.stdout + kept.stderr
     assert "[pass] candidates:not_rejected: skipped grid 1/2: weights of rejected v2" in kept.stdout
