@@ -56,6 +56,8 @@ def test_corrupt_dataset_lists_file_and_line(sandbox):
         ("train: {imgsz: 100}\n", None, "baseline", ["'imgsz' must be a positive multiple of 32", "96"]),
         ("train: {epochs: 1}\n", "grid: {epoch: [1, 2]}\n", "grid", ["configs/grid.yaml (grid): unknown grid key"]),
         ("train: {epochs: 1}\n", "grid: {imgsz: [64, 70]}\n", "grid", ["'imgsz' must be a positive multiple"]),
+        # A GPU this machine lacks (index 63: none has it): refused before any pipeline run.
+        ("train: {epochs: 1, device: 63}\n", None, "baseline", ["baseline: device '63'", "`device: auto`"]),
     ],
 )
 def test_bad_configs(sandbox, baseline, grid, command, fragments):
