@@ -1,5 +1,6 @@
 """Bad input stops the CLI with one clear sentence and a non-zero exit, before any training starts."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,14 @@ def test_ci_never_improvises_servers(sandbox):
     # The opt-in passes the refusal: this sandbox then stops at its missing stack settings file.
     opted_in = run_cli(["stack", "up"], sandbox["project"], {**env, "YOLO_MLOPS_CI_LOCAL_STACK": "true"})
     assert_refused(opted_in, ".env: not found")
+
+
+def test_data_pull_names_the_missing_remote_or_variable(sandbox):
+    project = sandbox["project"]
+    (project / ".dvc").mkdir()
+    shutil.copy(REPO / ".dvc" / "config", project / ".dvc" / "config")
+    shutil.copy(REPO / "data.dvc", project / "data.dvc")
+    assert_refused(run_cli(["data", "pull", "--remote", "nope"], project, sandbox["env"]), "no remote 'nope'")
+    no_endpoint = run_cli(["data", "pull"], project, sandbox["env"])
+    assert_refused(no_endpoint, "MLFLOW_S3_ENDPOINT_URL is not set")
+    assert not (project / ".dvc" / "config.local").exists()  # nothing written before the variables are there
