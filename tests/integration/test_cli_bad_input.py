@@ -1,5 +1,6 @@
 """Bad input stops the CLI with one clear sentence and a non-zero exit, before any training starts."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,8 @@ def test_corrupt_dataset_lists_file_and_line(sandbox):
         ("train: {imgsz: 100}\n", None, "baseline", ["'imgsz' must be a positive multiple of 32", "96"]),
         ("train: {epochs: 1}\n", "grid: {epoch: [1, 2]}\n", "grid", ["configs/grid.yaml (grid): unknown grid key"]),
         ("train: {epochs: 1}\n", "grid: {imgsz: [64, 70]}\n", "grid", ["'imgsz' must be a positive multiple"]),
+        # A GPU this machine lacks (index 63: none has it): refused before any pipeline run.
+        ("train: {epochs: 1, device: 63}\n", None, "baseline", ["baseline: device '63'", "`device: auto`"]),
     ],
 )
 def test_bad_configs(sandbox, baseline, grid, command, fragments):
@@ -187,3 +190,14 @@ def test_label_file_without_image_is_a_problem(sandbox):
     image.unlink()
     result = run_cli(["data", "validate", "data"], project, sandbox["env"])
     assert_refused(result, f"{image.stem}.txt: label file has no image in val/", "1 problem(s)")
+
+
+def test_data_pull_names_the_missing_remote_or_variable(sandbox):
+    project = sandbox["project"]
+    (project / ".dvc").mkdir()
+    shutil.copy(REPO / ".dvc" / "config", project / ".dvc" / "config")
+    shutil.copy(REPO / "data.dvc", project / "data.dvc")
+    assert_refused(run_cli(["data", "pull", "--remote", "nope"], project, sandbox["env"]), "no remote 'nope'")
+    no_endpoint = run_cli(["data", "pull"], project, sandbox["env"])
+    assert_refused(no_endpoint, "MLFLOW_S3_ENDPOINT_URL is not set")
+    assert not (project / ".dvc" / "config.local").exists()  # nothing written before the variables are there

@@ -78,14 +78,3 @@ def test_publish_then_pull_into_an_empty_checkout(stack, tmp_path):  # noqa: F81
     # The missing file and the manifest: DVC skips a directory whose manifest is on the remote.
     assert f"pushed 2 of {objects} objects" in repaired.stdout
     assert victim in s3_keys(stack, "dvc")
-
-
-def test_publish_without_s3_variables_names_them(stack, tmp_path):  # noqa: F811
-    env = {k: v for k, v in stack["ci_env"].items() if k != "MLFLOW_S3_ENDPOINT_URL"}
-    source = checkout(tmp_path / "source", env)
-    assert run_cli(["data", "synth", "--out", "data", "--train", "2", "--val", "1", "--size", "64"], source, env)
-    subprocess.run([*DVC, "add", "-q", "data"], cwd=source, env=env, check=True)
-    result = run_cli(["data", "publish"], source, env)
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: MLFLOW_S3_ENDPOINT_URL is not set")
-    assert not (source / ".dvc" / "config.local").exists()

@@ -3,6 +3,8 @@ lacks the name the runner uses) from a rejected password, on a real MLflow serve
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,7 +42,7 @@ def mlflow_allowing_another_name(tmp_path):
             pytest.fail("the MLflow server did not answer /health within 120 s")
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the uvicorn worker it started
         server.wait(timeout=30)
 
 

@@ -38,6 +38,9 @@ def test_none_means_all_defaults():
         ({"model": "yolov8n"}, "'model' must name"),
         ({"device": "cuda:0"}, "'device' must be"),
         ({"device": ["0"]}, "'device' must be a string"),
+        ({"device": "gpu"}, "'device' must be 'auto', 'cpu', 'all'"),
+        ({"amp": "yes"}, "'amp' must be true or false"),
+        ({"amp": 1}, "'amp' must be true or false"),
         ([1, 2], "must be a mapping"),
     ],
 )
@@ -64,9 +67,33 @@ def test_param_names_match_fields():
     assert set(PARAM_NAMES) == set(TrainParams().to_dict())
 
 
+def test_amp_is_an_explicit_key_off_by_default():
+    assert TrainParams().amp is False
+    assert parse_train_params({"amp": True}, "f.yaml").amp is True
+
+
 @pytest.mark.parametrize(
     ("requested", "count", "expected"),
-    [("auto", 0, "cpu"), ("auto", 1, "0"), ("auto", 4, "0,1,2,3"), ("cpu", 2, "cpu"), ("1", 4, "1")],
+    [
+        ("auto", 0, "cpu"),
+        ("auto", 1, "0"),
+        ("auto", 4, "0"),  # one GPU per job unless the config asks for more
+        ("all", 1, "0"),
+        ("all", 4, "0,1,2,3"),
+        ("0,1", 2, "0,1"),
+        ("cpu", 2, "cpu"),
+        ("1", 4, "1"),
+    ],
 )
 def test_resolve_device(requested, count, expected):
     assert resolve_device(requested, count) == expected
+
+
+@pytest.mark.parametrize(
+    ("requested", "count", "expected"),
+    [("0", 0, "CUDA sees none"), ("all", 0, "CUDA sees none"), ("0,1", 1, "names GPU 1 but CUDA sees 1 GPU(s)")],
+)
+def test_resolve_device_refuses_gpus_that_are_not_there(requested, count, expected):
+    with pytest.raises(ConfigError) as err:
+        resolve_device(requested, count)
+    assert expected in str(err.value) and "device: auto" in str(err.value)

@@ -53,9 +53,12 @@ def set_local_endpoint(repo: Path, remote: str, endpoint: str) -> None:
 
 def remote_url(repo: Path, remote: str) -> str:
     try:
-        return _dvc(["config", f"remote.{remote}.url"], repo).strip()
+        url = _dvc(["config", f"remote.{remote}.url"], repo).strip()
     except DvcFailed:
-        raise UserError(f".dvc/config has no remote {remote!r}; name one of `dvc remote list`.") from None
+        url = ""
+    if not url:
+        raise UserError(f".dvc/config has no remote {remote!r}; name one of `dvc remote list`.")
+    return url
 
 
 def commit(repo: Path, dvc_file: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import csv
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,6 @@ from typing import Any
 from yolo_mlops.core.metrics import METRIC_NAMES
 from yolo_mlops.core.paired_bootstrap import ImageDetections
 from yolo_mlops.core.train_params import TrainParams, resolve_device
-
-EpochCallback = Callable[[int, dict[str, float]], None]
 
 # Integrations Ultralytics enables by default. We log to MLflow ourselves (its own callback changes the
 # active experiment and stops tracking when a param key collides), and the rest would reach the network.
@@ -50,39 +49,81 @@ def cuda_device_count() -> int:
 WEIGHTS_FILE = "best.pt"
 
 
+RESULTS_CSV = "results.csv"
+EpochMetrics = list[tuple[int, dict[str, float]]]
+
+
 @dataclass(frozen=True)
 class TrainResult:
     model_dir: Path  # holds WEIGHTS_FILE (and later its ONNX twin), so the artifact store keeps the file name
     seconds: float
     device: str
+    epochs: EpochMetrics  # (epoch from 1, losses and validation metrics of that epoch)
 
     @property
     def best_weights(self) -> Path:
         return self.model_dir / WEIGHTS_FILE
 
 
-def _epoch_metrics(trainer: Any) -> dict[str, float]:
-    """Losses and validation metrics of the epoch just finished, with MLflow-safe key names."""
-    values = {**trainer.label_loss_items(trainer.tloss, prefix="train"), **trainer.metrics}
-    return {k.replace("(", "").replace(")", ""): float(v) for k, v in values.items()}
+def read_epoch_metrics(results_csv: Path) -> EpochMetrics:
+    """Per-epoch metrics from the `results.csv` Ultralytics writes (rank 0 under DDP, where callbacks added
+    to the model do not run in the training process, ultralytics#6168), with MLflow-safe names:
+    `metrics/mAP50(B)` → `metrics/mAP50B`. Older releases pad names and values with spaces."""
+    with results_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle, skipinitialspace=True))
+    epochs = []
+    for row in rows:
+        values = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        epoch = int(float(values.pop("epoch")))
+        values.pop("time", None)  # seconds since the start: not a metric of the model
+        metrics = {k.replace("(", "").replace(")", ""): float(v) for k, v in values.items() if k and v}
+        epochs.append((epoch, metrics))
+    return epochs
 
 
-def train(params: TrainParams, data_yaml: Path, out_dir: Path, on_epoch: EpochCallback | None = None) -> TrainResult:
+def amp_outputs_agree(model: Any, device: Any) -> bool:
+    """Do full-precision and autocast forward passes of `model` agree (Ultralytics' tolerance, 0.5)?"""
+    import torch
+
+    probe = copy.deepcopy(model).eval()
+    batch = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)).to(device)
+    with torch.no_grad():
+        full = probe(batch)[0]
+        with torch.autocast(device.type):
+            mixed = probe(batch)[0]
+    return full.shape == mixed.shape and bool(torch.allclose(full, mixed.float(), atol=0.5))
+
+
+def _check_amp_on_trained_model(model: Any) -> bool:
+    """Stands in for Ultralytics' check_amp, which downloads yolo26n.pt to compare FP32 and AMP outputs:
+    the same comparison, on the model being trained."""
+    from ultralytics.utils import LOGGER
+
+    device = next(model.parameters()).device
+    if device.type != "cuda":
+        return False  # as Ultralytics: AMP is for CUDA only
+    agree = amp_outputs_agree(model, device)
+    LOGGER.info(f"AMP: {'on' if agree else 'off: FP32 and AMP outputs differ'} (checked on the model being trained)")
+    return agree
+
+
+def _use_offline_amp_check(trainer: Any) -> None:
+    """on_pretrain_routine_start: runs in the process that then checks AMP (the DDP worker of rank 0 too:
+    Ultralytics pickles the callbacks into it), before that check."""
+    import ultralytics.engine.trainer
+
+    ultralytics.engine.trainer.check_amp = _check_amp_on_trained_model
+
+
+def train(params: TrainParams, data_yaml: Path, out_dir: Path) -> TrainResult:
     """Train YOLO from its model yaml (no pretrained weights exist offline) into `out_dir`."""
     _prepare()
     from ultralytics import YOLO
 
     device = resolve_device(params.device, cuda_device_count())
     model = YOLO(params.model)
-    if on_epoch is not None:
-
-        def report_epoch(trainer: Any) -> None:
-            # Ultralytics fires this once more after training, for the final validation of best.pt
-            # (trainer.epoch == epochs by then); that is not an epoch.
-            if trainer.epoch < trainer.epochs:
-                on_epoch(trainer.epoch + 1, _epoch_metrics(trainer))
-
-        model.add_callback("on_fit_epoch_end", report_epoch)
+    if params.amp:
+        model.add_callback("on_pretrain_routine_start", _use_offline_amp_check)
     started = time.perf_counter()
     model.train(
         data=str(data_yaml),
@@ -98,8 +139,7 @@ def train(params: TrainParams, data_yaml: Path, out_dir: Path, on_epoch: EpochCa
         deterministic=True,
         device=device,
         pretrained=False,
-        # The AMP self-check downloads a pretrained model: offline runners cannot, so AMP stays off.
-        amp=False,
+        amp=params.amp,
         plots=False,
         project=str(out_dir.parent),
         name=out_dir.name,
@@ -113,7 +153,8 @@ def train(params: TrainParams, data_yaml: Path, out_dir: Path, on_epoch: EpochCa
     model_dir = out_dir / "model"
     model_dir.mkdir(exist_ok=True)
     shutil.copyfile(best, model_dir / WEIGHTS_FILE)
-    return TrainResult(model_dir=model_dir, seconds=seconds, device=device)
+    epochs = read_epoch_metrics(out_dir / RESULTS_CSV)
+    return TrainResult(model_dir=model_dir, seconds=seconds, device=device, epochs=epochs)
 
 
 def export_onnx(weights: Path, imgsz: int) -> Path:

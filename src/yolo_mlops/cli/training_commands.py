@@ -28,6 +28,24 @@ def _check_dataset(dataset: Path, dvc_file: Path) -> str:
     return md5
 
 
+def _check_devices(planned: list[PlannedRun]) -> None:
+    """A GPU a config asks for and this machine lacks stops the campaign here, before any pipeline run."""
+    from yolo_mlops.core.errors import ConfigError
+    from yolo_mlops.core.train_params import resolve_device
+
+    explicit = [p for p in planned if p.params.device not in ("auto", "cpu")]
+    if not explicit:
+        return
+    from yolo_mlops.adapters.ultralytics_runtime import cuda_device_count
+
+    count = cuda_device_count()
+    for run in explicit:
+        try:
+            resolve_device(run.params.device, count)
+        except ConfigError as exc:
+            raise ConfigError(f"{run.name}: {exc}") from None
+
+
 def _run_campaign(
     planned: list[PlannedRun],
     dataset: Path,
@@ -40,6 +58,7 @@ def _run_campaign(
 
     model_name = load_registry(registry_config).model_name
     settings = settings_and_env()
+    _check_devices(planned)
     md5 = _check_dataset(dataset, dvc_file)
     if not planned:
         print("no grid cell falls on this shard; nothing to train")

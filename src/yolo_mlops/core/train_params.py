@@ -24,7 +24,10 @@ class TrainParams:
     warmup_epochs: float = 0.0
     mosaic: float = 0.0
     seed: int = 0
+    # 'auto': one GPU when CUDA is visible, else the CPU; several GPUs (DDP) only when asked: '0,1' or 'all'.
     device: str = "auto"
+    # Mixed precision on CUDA. Off unless asked: Ultralytics' own check of it downloads a model.
+    amp: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +42,7 @@ PARAM_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TrainParams))
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "NAdam", "RAdam", "RMSProp")
 _INTS = {"epochs", "imgsz", "batch", "nbs", "seed"}
 _FLOATS = {"lr0", "warmup_epochs", "mosaic"}
+_BOOLS = {"amp"}
 
 
 def _number(value: Any, key: str, source: str, kind: type) -> int | float:
@@ -69,6 +73,10 @@ def parse_train_params(raw: Any, source: str) -> TrainParams:
             values[key] = _number(value, key, source, int)
         elif key in _FLOATS:
             values[key] = _number(value, key, source, float)
+        elif key in _BOOLS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: '{key}' must be true or false, got {value!r}.")
+            values[key] = value
         else:
             if not isinstance(value, str | int) or isinstance(value, bool):
                 raise ConfigError(f"{source}: '{key}' must be a string, got {value!r}.")
@@ -100,16 +108,27 @@ def _check_ranges(p: TrainParams, source: str) -> None:
         raise ConfigError(f"{source}: 'optimizer' must be one of {', '.join(OPTIMIZERS)}, got {p.optimizer!r}.")
     if not p.model.endswith((".yaml", ".pt")):
         raise ConfigError(f"{source}: 'model' must name a model .yaml (from scratch) or .pt, got {p.model!r}.")
-    if p.device != "auto" and p.device != "cpu" and not all(part.isdigit() for part in p.device.split(",")):
+    if p.device not in ("auto", "cpu", "all") and not all(part.isdigit() for part in p.device.split(",")):
         raise ConfigError(
-            f"{source}: 'device' must be 'auto', 'cpu' or CUDA indices like '0' or '0,1', got {p.device!r}."
+            f"{source}: 'device' must be 'auto', 'cpu', 'all' or CUDA indices like '0' or '0,1', got {p.device!r}."
         )
 
 
 def resolve_device(requested: str, cuda_device_count: int) -> str:
-    """'auto' → every visible CUDA device ('0,1,…'), or 'cpu' when there is none."""
-    if requested != "auto":
+    """The device string for Ultralytics: 'auto' → '0' (one GPU) when CUDA is visible, else 'cpu';
+    'all' → every visible GPU ('0,1,…', DDP when more than one); indices are kept when visible."""
+    if requested == "auto":
+        return "0" if cuda_device_count > 0 else "cpu"
+    if requested == "cpu":
         return requested
+    fix = "set `device: auto` or `device: cpu` in the config, or run the job on a runner with GPUs (tag `gpu`)"
     if cuda_device_count <= 0:
-        return "cpu"
-    return ",".join(str(i) for i in range(cuda_device_count))
+        raise ConfigError(f"device {requested!r} asks for a GPU but CUDA sees none on this machine; {fix}.")
+    if requested == "all":
+        return ",".join(str(i) for i in range(cuda_device_count))
+    absent = [i for i in requested.split(",") if int(i) >= cuda_device_count]
+    if absent:
+        raise ConfigError(
+            f"device {requested!r} names GPU {absent[0]} but CUDA sees {cuda_device_count} GPU(s) here; {fix}."
+        )
+    return requested

@@ -21,12 +21,10 @@ def train_yolo(
     run_id = zenml_client.current_run_id()
     out_dir = current_settings().state_dir / "ultralytics-runs" / run_id
     mlflow_tracking.log_params(train_params.to_dict())
-    result = ultralytics_runtime.train(
-        train_params,
-        Path(data_yaml),
-        out_dir,
-        on_epoch=lambda epoch, metrics: mlflow_tracking.log_metrics(metrics, step=epoch),
-    )
+    result = ultralytics_runtime.train(train_params, Path(data_yaml), out_dir)
+    # After training, from Ultralytics' results.csv: callbacks would not run in DDP's worker processes.
+    for epoch, metrics in result.epochs:
+        mlflow_tracking.log_metrics(metrics, step=epoch)
     weights_sha256 = mlflow_tracking.file_sha256(result.best_weights)
     started = time.perf_counter()
     onnx = ultralytics_runtime.export_onnx(result.best_weights, train_params.imgsz)
