@@ -27,7 +27,8 @@ CLI = [sys.executable, "-m", "yolo_mlops.cli"]
 
 def cli_env(state_dir: Path, home: Path, network_log: Path, **extra: str) -> dict[str, str]:
     """An environment like a fresh user's: empty HOME, own state dir, network attempts logged and refused."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ZENML_", "YOLO_", "CI_"))}
+    # The outer CI=true (as .ci/run has it) would change what `stack up` and the preflight do: tests set it themselves.
+    env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith(("MLFLOW_", "ZENML_", "YOLO_", "CI_"))}
     env.update(
         HOME=str(home),
         YOLO_MLOPS_STATE_DIR=str(state_dir),
