@@ -51,7 +51,12 @@ def test_the_gate_scores_candidate_and_champion_on_the_same_images(tiny_campaign
     experiment_id = client.get_experiment_by_name("cv_yolo_tiny").experiment_id
     real = client.search_runs([experiment_id], f"tags.campaign = '{CAMPAIGN}'")
     champion_sha = Registry(tracking, "cv_yolo_tiny", model).alias_version("staging").tags["weights_sha256"]
-    other = next(r for r in real if r.data.tags["weights_sha256"] != champion_sha)
+    # Another run's weights: one that trained them (a cached run points at its source and holds none).
+    other = next(
+        r
+        for r in real
+        if r.data.tags["weights_sha256"] != champion_sha and r.data.tags["source_run_id"] == r.info.run_id
+    )
     world = {"client": client, "experiment_id": experiment_id, "source": other}
     claimed = make_campaign(world, [0.5, 0.9, 0.6], sha=other.data.tags["weights_sha256"])
 
