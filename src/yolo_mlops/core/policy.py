@@ -464,9 +464,13 @@ def decide(
             winner=winner,
             **result,
         )
+    point_estimates_passed = all(v.passed for v in verdicts if v.rule != "improvement:paired_bootstrap")
     return Decision(
         Outcome.KEEP_CHAMPION,
-        f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
+        f"champion v{champion.version} kept: {winner.config}'s {primary} gain "
+        f"({champion_value:.4f} → {winner.metrics[primary]:.4f}) is not beyond noise{paired}"
+        if point_estimates_passed
+        else f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
         f"({champion_value:.4f} → {winner.metrics[primary]:.4f}){paired}",
         tuple(verdicts),
         winner=None,
