@@ -121,14 +121,17 @@ def paired_comparison_cost(args: argparse.Namespace) -> None:
         ]
         print(f"trained the two bench models in {time.perf_counter() - started:.0f} s")
     md5, policy = dataset_md5(data), ComparisonPolicy()
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         difference = score_pair(data, md5, (weights[0], params.imgsz), (weights[1], params.imgsz), policy)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    # CPU seconds (all threads) do not depend on what else runs on a shared machine; wall time does.
     print(
         f"paired comparison on {difference.images} val images at {params.imgsz} px, {policy.resamples} resamples: "
-        f"median {statistics.median(times):.1f} s, min {min(times):.1f} s over {args.repeat} "
+        f"wall median {statistics.median(times):.1f} s (min {min(times):.1f} s), CPU median "
+        f"{statistics.median(cpu):.1f} s over {args.repeat}, load average {os.getloadavg()[0]:.1f} "
         f"(AP50 {difference.candidate:.3f} vs {difference.champion:.3f}, "
         f"difference {difference.difference:+.3f} [{difference.lower:+.3f}, {difference.upper:+.3f}])"
     )

@@ -116,7 +116,7 @@ def test_a_tiny_gain_on_few_images_is_kept_within_noise():
     decision, report = gate_on(difference)
     assert decision.outcome == Outcome.KEEP_CHAMPION
     assert report["comparison"]["summary"].endswith(": within noise: kept")
-    assert "within noise: kept" in decision.reason
+    assert "gain (0.7000 → 0.8000) is not beyond noise" in decision.reason and "within noise: kept" in decision.reason
 
 
 def test_the_bootstrap_is_seeded():

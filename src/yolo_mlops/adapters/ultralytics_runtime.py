@@ -199,7 +199,8 @@ def evaluate(weights: Path, data_yaml: Path, imgsz: int, batch: int, device: str
 
 def predict_images(weights: Path, images: list[Path], imgsz: int, device: str = "auto") -> list[ImageDetections]:
     """Every box with its score on each image, with the thresholds Ultralytics' own validation uses (conf 0.001,
-    NMS IoU 0.7, at most 300 boxes), so AP computed from them matches its mAP50."""
+    NMS IoU 0.7, at most 300 boxes), so AP computed from them matches its mAP50 (of `val(rect=False)`: by default
+    val pads each batch to a rectangle, other pixels)."""
     _prepare()
     from ultralytics import YOLO
 
@@ -210,6 +211,7 @@ def predict_images(weights: Path, images: list[Path], imgsz: int, device: str = 
         conf=0.001,
         iou=0.7,
         max_det=300,
+        batch=16,
         device=resolve_device(device, cuda_device_count()),
         stream=True,
         verbose=False,

@@ -2,8 +2,8 @@
 
 AP50 is one-class average precision at IoU 0.5: detections are matched COCO-style (by descending score,
 each to the unmatched ground-truth box it overlaps most, IoU >= 0.5), and AP is the area under the
-precision envelope (all-point interpolation, VOC 2010+; Ultralytics' mAP50 samples the same envelope at 101
-recall points, the two agree to about 0.01).
+precision envelope (all-point interpolation, VOC 2010+). Ultralytics' mAP50 samples the same envelope at 101
+recall points: on the same predictions the two differ by about 0.001.
 
 The bootstrap resamples *images* with replacement, the same images for both models (paired), so the
 interval of the difference reflects which images the val split happens to hold, not the models' own

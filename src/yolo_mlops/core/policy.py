@@ -530,13 +530,14 @@ def decide(
             f"relative gain {relative:+.2%}, required >= {policy.min_rel_improvement:.2%}",
         ),
     ]
-    paired = ""
+    comparison = None
     if policy.comparison is not None and compare is not None:
-        result["comparison"] = compare(winner, champion)
-        verdicts.append(_paired_verdict(policy.comparison, result["comparison"], primary))
+        comparison = result["comparison"] = compare(winner, champion)
+        verdicts.append(_paired_verdict(policy.comparison, comparison, primary))
     promoted = all(v.passed for v in verdicts)
-    if policy.comparison is not None and result.get("comparison") is not None:
-        paired = f"; paired {primary} difference {paired_summary(policy.comparison, result['comparison'], promoted)}"
+    paired = ""
+    if policy.comparison is not None and comparison is not None:
+        paired = f"; paired {primary} difference {paired_summary(policy.comparison, comparison, promoted)}"
     if promoted:
         return Decision(
             Outcome.PROMOTE,
@@ -546,9 +547,13 @@ def decide(
             winner=winner,
             **result,
         )
+    point_estimates_passed = all(v.passed for v in verdicts if v.rule != "improvement:paired_bootstrap")
     return Decision(
         Outcome.KEEP_CHAMPION,
-        f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
+        f"champion v{champion.version} kept: {winner.config}'s {primary} gain "
+        f"({champion_value:.4f} → {winner.metrics[primary]:.4f}) is not beyond noise{paired}"
+        if point_estimates_passed
+        else f"champion v{champion.version} kept: {winner.config} does not improve {primary} enough "
         f"({champion_value:.4f} → {winner.metrics[primary]:.4f}){paired}",
         tuple(verdicts),
         winner=None,

@@ -12,7 +12,8 @@ from yolo_mlops.core.errors import UserError
 from yolo_mlops.core.paired_bootstrap import PairedDifference, paired_bootstrap
 from yolo_mlops.core.policy import Candidate, Champion, ComparisonPolicy
 from yolo_mlops.data.ground_truth import val_ground_truth
-from yolo_mlops.data.validate import require_valid_dataset
+from yolo_mlops.data.layout import DATA_YAML
+from yolo_mlops.data.validate import dataset_md5
 
 # The size a run was trained at when its params do not say (Ultralytics' default in this project's configs).
 DEFAULT_IMGSZ = 320
@@ -48,7 +49,8 @@ def score_pair(
     policy: ComparisonPolicy,
 ) -> PairedDifference:
     """Both (weights, imgsz) scored on the val images of `dataset_dir`, which must hold the data `data_md5`."""
-    if require_valid_dataset(dataset_dir) != data_md5:
+    # The md5 alone suffices: the campaign validated this very data before training on it.
+    if not (dataset_dir / DATA_YAML).is_file() or dataset_md5(dataset_dir) != data_md5:
         raise UserError(
             f"{dataset_dir} does not hold the campaign's data ({data_md5}); pass --data with the dataset the "
             "campaign trained on, so candidate and champion are scored on the same val images."
