@@ -47,6 +47,7 @@ unit: install
 bench: install
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_gate.py
+	$(BIN)/python bench/bench_model.py
 
 clean:
 	rm -rf .mlops .pytest_cache .ruff_cache
