@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_gate.py
 	$(BIN)/python bench/bench_gate.py --paired
+	$(BIN)/python bench/bench_model.py
 
 clean:
 	rm -rf .mlops .pytest_cache .ruff_cache

@@ -11,38 +11,19 @@ Usage: .venv/bin/python bench/bench_pipeline.py [--config configs/cpu/baseline.y
 
 from __future__ import annotations
 
-import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
+
+from pipeline_setup import start
 
 MODEL = "yolo_tiny_person_bench"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=Path("configs/cpu/baseline.yaml"))
-    parser.add_argument("--data", type=Path, default=Path("data"))
-    args = parser.parse_args()
-
-    state = Path(tempfile.mkdtemp(prefix="yolo-mlops-bench-"))
-    os.environ["YOLO_MLOPS_STATE_DIR"] = str(state)
-    os.environ["YOLO_MLOPS_CAMPAIGN"] = "bench"
-    from yolo_mlops.configuration.process_env import configure_process_env
-
-    configure_process_env(state)
+    bench = start(__doc__, "yolo-mlops-bench-")
+    args, planned, settings, state = bench.args, bench.planned, bench.settings, bench.state
     from yolo_mlops.adapters import ultralytics_runtime
-    from yolo_mlops.configuration.environment import current_settings
-    from yolo_mlops.data.synth import synthesize
-    from yolo_mlops.training.campaign import execute, prepare_tracking
-    from yolo_mlops.training.planning import plan_baseline
-
-    if not (args.data / "data.yaml").exists():
-        synthesize(args.data)
-    planned = plan_baseline(args.config)[0]
-    settings = current_settings()
-    prepare_tracking(settings)  # one-time set-up (stack, experiment), not per run
+    from yolo_mlops.training.campaign import execute
 
     started = time.perf_counter()
     ultralytics_runtime.train(planned.params, (args.data / "data.yaml").resolve(), state / "bare" / "run")

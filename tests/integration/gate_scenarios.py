@@ -1,8 +1,8 @@
 """Scenario campaigns for the gate's tests: MLflow runs written with chosen metrics, each logging REAL weights.
 
 Each scenario run logs its own copy of the tiny campaign's trained checkpoint (re-saved with a unique marker, so
-every run's weights have their own sha256 yet load as the same detector) as `weights/best.pt` and inside a copy of
-the tiny campaign's MLflow model (`model/`, with its ONNX twin of the same network), and is its own source
+every run's weights have their own sha256 yet load as the same detector) inside a copy of the tiny campaign's
+MLflow model (`model/`, with its ONNX twin of the same network), and is its own source
 run; it points at the tiny campaign's ZenML pipeline run, so the ZenML model stage follows real objects.
 `weights=` makes the evidence hostile: missing artifact, hash mismatch, no hash, or a file that does not load.
 """
@@ -31,8 +31,8 @@ def scenario_world(tracking_uri: str, workdir: Path) -> dict:
     experiment = client.get_experiment_by_name("cv_yolo_tiny")
     real = client.search_runs([experiment.experiment_id], f"tags.campaign = '{CAMPAIGN}'")
     source = next(r for r in real if r.data.tags["pipeline"] == "baseline")
-    weights = Path(client.download_artifacts(source.info.run_id, "weights/best.pt", str(workdir)))
     model_dir = Path(client.download_artifacts(source.info.run_id, "model", str(workdir)))
+    weights = model_dir / "artifacts" / "best.pt"
     return {
         "client": client,
         "experiment_id": experiment.experiment_id,
@@ -43,7 +43,8 @@ def scenario_world(tracking_uri: str, workdir: Path) -> dict:
 
 
 def _log_weights(world: dict, run_id: str, kind: str, broken_model_file: str | None) -> str:
-    """Log weights/best.pt and the model folder into the run as `kind` says; returns the weights_sha256 tag to set.
+    """Log the model folder (its artifacts/best.pt the scenario's weights) into the run as `kind` says; returns
+    the weights_sha256 tag to set.
     `broken_model_file` (a path inside the model folder) is overwritten with garbage after hashing."""
     import torch
 
@@ -57,7 +58,6 @@ def _log_weights(world: dict, run_id: str, kind: str, broken_model_file: str | N
             torch.save({**world["checkpoint"], "scenario": uuid.uuid4().hex}, path)
         sha = file_sha256(path)
         if kind != "missing":
-            world["client"].log_artifact(run_id, str(path), "weights")
             if broken_model_file:
                 (model / broken_model_file).write_bytes(b"not a model " * 100)
             world["client"].log_artifacts(run_id, str(model), "model")

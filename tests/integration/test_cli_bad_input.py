@@ -136,7 +136,7 @@ MALFORMED = {
         "does not look like a dataset written",
     ),
     "from-coco128 missing source": (["data", "from-coco128", "nowhere"], "nowhere/images does not exist"),
-    "from-coco128 --val-fraction 2": (["data", "from-coco128", "nowhere", "--val-fraction", "2"], "val_fraction"),
+    "from-coco128 --val-fraction 2": (["data", "from-coco128", "nowhere", "--val-fraction", "2"], "--val-fraction"),
     "from-coco128 --val-fraction text": (["data", "from-coco128", "x", "--val-fraction", "half"], "--val-fraction"),
     "validate missing path": (["data", "validate", "nowhere"], "nowhere: no dataset here"),
     "train baseline missing config": (["train", "baseline", "--config", "none.yaml"], "none.yaml"),

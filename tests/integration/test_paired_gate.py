@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from ultralytics import YOLO
 
 from tests.conftest import CAMPAIGN, SESSION_STATE, run_cli
-from tests.integration.test_gate import make_campaign
+from tests.integration.gate_scenarios import CONFIGS, make_campaign
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
 
@@ -58,7 +58,7 @@ def test_the_gate_scores_candidate_and_champion_on_the_same_images(tiny_campaign
         if r.data.tags["weights_sha256"] != champion_sha and r.data.tags["source_run_id"] == r.info.run_id
     )
     world = {"client": client, "experiment_id": experiment_id, "source": other}
-    claimed = make_campaign(world, [0.5, 0.9, 0.6], sha=other.data.tags["weights_sha256"])
+    claimed = make_campaign(world, [0.5, 0.9, 0.6], cached=dict.fromkeys(CONFIGS, other.info.run_id))
 
     code, report, out = gate(tiny_campaign, claimed, model, "gate-second")
     assert (code, report.get("outcome")) == (3, "keep_champion"), out[-3000:]

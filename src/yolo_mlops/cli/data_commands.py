@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, int_in, settings_and_env
+from yolo_mlops.cli.shared import DEFAULT_DATA, DEFAULT_DVC_FILE, Subcommands, fraction, int_in, settings_and_env
 from yolo_mlops.core.errors import UserError
 
 # Beyond this an image side only burns memory (a 64k-pixel PNG per image); YOLO trains at <= 1280.
@@ -93,7 +93,7 @@ def cmd_data_pull(args: argparse.Namespace) -> int:
 
 def _add_import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("data_coco_person"))
-    parser.add_argument("--val-fraction", type=float, default=0.2, help="share of images in val (default: 0.2)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.2, help="share of images in val (default: 0.2)")
     parser.add_argument("--seed", type=int_in(0), default=0, help="seed of the train/val split")
 
 

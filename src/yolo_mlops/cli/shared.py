@@ -52,6 +52,17 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def fraction(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1 (a share of the images)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; it must be between 0 and 1, exclusive")
+    return value
+
+
 def add_registry_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY, help="registry config")
 

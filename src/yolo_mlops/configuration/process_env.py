@@ -65,6 +65,8 @@ def configure_process_env(state_dir: Path) -> None:
         "MPLCONFIGDIR": state_dir / "matplotlib",
         "ZENML_CONFIG_PATH": state_dir / "zenml",
         "TORCH_HOME": state_dir / "torch",
+        # onnxruntime (ONNX export, the gate's servable check) keeps a device id under $XDG_CACHE_HOME.
+        "XDG_CACHE_HOME": state_dir / "cache",
     }
     for key, path in dirs.items():
         path.mkdir(parents=True, exist_ok=True)
