@@ -1,5 +1,6 @@
 """The committed data.dvc is reproducible from `data synth`, and DVC push/pull work on the embedded remote."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import pytest
 
 from tests.conftest import REPO, run_cli
 from yolo_mlops.adapters.dvc import read_dvc_file
+from yolo_mlops.data.synth import DEFAULT_TRAIN, DEFAULT_VAL
 from yolo_mlops.data.validate import dataset_md5
 
 pytestmark = pytest.mark.integration
@@ -38,7 +40,11 @@ def test_synth_reproduces_the_md5_in_data_dvc_and_round_trips_through_the_remote
     assert status.returncode == 0 and "up to date" in status.stdout, status.stdout + status.stderr
     subprocess.run([*DVC, "push", "-q"], cwd=project, env=env, check=True)
     remote = project / ".mlops" / "dvc-remote"
-    assert sum(1 for p in remote.rglob("*") if p.is_file()) >= 1201  # every file + the .dir manifest
+    # The remote stores each content once (background-only images share one empty label file).
+    files = [p for p in (project / "data").rglob("*") if p.is_file() and p.suffix != ".cache"]
+    assert len(files) == 2 * (DEFAULT_TRAIN + DEFAULT_VAL) + 1  # an image and a label each, and data.yaml
+    contents = {hashlib.md5(p.read_bytes(), usedforsecurity=False).hexdigest() for p in files}
+    assert sum(1 for p in remote.rglob("*") if p.is_file()) == len(contents) + 1  # + the .dir manifest
 
     shutil.rmtree(project / "data")
     shutil.rmtree(project / ".dvc" / "cache")
