@@ -18,10 +18,11 @@ else
   echo "error: not in a yolo-mlops image (YOLO_MLOPS_IMAGE is unset): give this job 'image: \$CI_IMAGE' or set YOLO_MLOPS_VENV to a venv with the project" >&2
   exit 2
 fi
-# Which image this job runs in (tests/integration/test_gitlab_ci.py compares it with the YAML).
+# Which image this job runs in and whose code it runs (tests/integration/test_gitlab_ci.py compares them
+# with the YAML and the checkout).
 # shellcheck disable=SC1091
 . /etc/os-release
-echo "job image: ${YOLO_MLOPS_IMAGE:-none} (${PRETTY_NAME})"
+echo "job image: ${YOLO_MLOPS_IMAGE:-none} (${PRETTY_NAME}), code: $(python3 -c 'import yolo_mlops; print(yolo_mlops.__file__)')"
 
 # Shared servers are those the project's CI/CD variables point at; otherwise the `stack` job starts the
 # stack on this runner and later jobs read the client variables it wrote.

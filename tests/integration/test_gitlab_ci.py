@@ -33,7 +33,7 @@ JOBS = ["stack", "data", "train:baseline", *(f"train:grid: [{i}/4]" for i in ran
 # What every job prints first (ci/lib.sh): the image it runs in, from the image's own environment; and what
 # gitlab-ci-local says it starts the job's container from.
 JOB = r"^(\S+(?: \[\d+/\d+\])?)\s+"
-JOB_IMAGE_LINE = re.compile(JOB + r"> job image: (\S+) \((.*)\)$", re.MULTILINE)
+JOB_IMAGE_LINE = re.compile(JOB + r"> job image: (\S+) \((.*)\), code: (\S+)$", re.MULTILINE)
 JOB_STARTING_LINE = re.compile(JOB + r"starting (\S+) \(\w+\)$", re.MULTILINE)
 
 
@@ -140,13 +140,15 @@ def test_every_job_passes_in_the_image_its_yaml_names(pipelines):
     ran_in = {job: rest for job, *rest in JOB_IMAGE_LINE.findall(plain(first.stdout))}
     started_as = dict(JOB_STARTING_LINE.findall(plain(first.stdout)))
     assert set(ran_in) == set(JOBS) == set(started_as), (ran_in, started_as)
-    for job, (target, os_name) in ran_in.items():
-        declared = jobs[job.split(" [")[0]].get("image", "$CI_IMAGE")
+    for job, (target, os_name, code) in ran_in.items():
+        declared = jobs[re.sub(r": \[\d+/\d+\]$", "", job)].get("image", "$CI_IMAGE")
         expected = {"$CI_IMAGE": "ci", "$TRAIN_IMAGE": "gpu-train"}[declared]
         # From inside: the Dockerfile target the container was made from; from the runner: the image name.
         assert target == expected, f"{job} ran in the {target} image, its YAML names {declared} ({expected})"
         assert started_as[job] == f"localhost/yolo-mlops/{expected}:{tag}", job
         assert os_name == "Debian GNU/Linux 12 (bookworm)", job
+        # The commit's own code, installed over the image (which holds none): what a merge request changes.
+        assert code == "/builds/team/yolo-mlops/src/yolo_mlops/__init__.py", (job, code)
 
 
 def test_the_gate_promoted_to_staging_and_left_its_artifacts(pipelines, pipeline_repo):
