@@ -174,7 +174,9 @@ def test_the_manual_job_moves_production(pipelines, pipeline_repo):
 def test_a_second_pipeline_on_unchanged_data_promotes_nothing(pipelines, pipeline_repo):
     second = pipelines["second"]
     assert second.returncode == 0, second.stdout[-5000:]
-    assert "gate: already_champion" in second.stdout
+    # Tiny models all score mAP50 0, so which candidate ranks first is a tie: either it is the champion's own
+    # weights (already_champion) or it does not improve on them (keep_champion); the champion stays either way.
+    assert re.search(r"gate: (already_champion|keep_champion) ", second.stdout), second.stdout[-3000:]
     assert TRAINING_STARTED in plain(pipelines["first"].stdout)
     assert TRAINING_STARTED not in plain(second.stdout)  # every training step from ZenML's cache
     client = registry(pipeline_repo)
