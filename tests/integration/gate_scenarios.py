@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import yaml
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import CAMPAIGN
@@ -21,6 +22,19 @@ from yolo_mlops.adapters.mlflow_tracking import file_sha256
 
 CONFIGS = ["baseline", "grid 1/2", "grid 2/2"]
 WEIGHTS_KINDS = ("real", "missing", "mismatch", "no_hash", "unloadable")
+POINT_ESTIMATES = Path("configs") / "gate_point_estimates.yaml"
+
+
+def point_estimate_policy(project: Path) -> Path:
+    """The shipped policy without its paired comparison, written into the project; its path relative to it.
+
+    Scenario runs give chosen metrics to copies of ONE network: the paired comparison, which scores the real
+    predictions, rightly finds no difference between them and keeps every champion. The point-estimate rules
+    are what these scenarios exercise; the paired comparison has its own tests (test_paired_gate.py)."""
+    shipped = yaml.safe_load((project / "configs" / "gate.yaml").read_text())
+    shipped["gate"].pop("comparison", None)
+    (project / POINT_ESTIMATES).write_text(yaml.safe_dump(shipped))
+    return POINT_ESTIMATES
 
 
 def scenario_world(tracking_uri: str, workdir: Path) -> dict:

@@ -17,10 +17,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import yaml
 
 from tests.conftest import SESSION_STATE, run_cli
-from tests.integration.gate_scenarios import make_campaign, scenario_world
+from tests.integration.gate_scenarios import POINT_ESTIMATES, make_campaign, point_estimate_policy, scenario_world
 from yolo_mlops.adapters import ultralytics_runtime
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
@@ -30,23 +29,18 @@ from yolo_mlops.promotion.gate import Gate, GateRequest
 
 pytestmark = pytest.mark.integration
 
-POINT_ESTIMATES = Path("configs") / "gate_point_estimates.yaml"
 TRACKING = embedded_tracking_uri(SESSION_STATE)
 
 
 @pytest.fixture(scope="module")
 def world(tiny_campaign, tmp_path_factory) -> dict:
     project = tiny_campaign["project"]
-    # The scenarios give runs chosen metrics over one shared set of weights: they exercise the point-estimate
-    # rules. The paired comparison scores real predictions, so it has its own test (test_paired_gate.py).
-    shipped = yaml.safe_load((project / "configs" / "gate.yaml").read_text())
-    shipped["gate"].pop("comparison")
-    (project / POINT_ESTIMATES).write_text(yaml.safe_dump(shipped))
+    policy = point_estimate_policy(project)
     return {
         **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": project,
         "expected": expected_configs(project / "configs" / "baseline.yaml", project / "configs" / "grid.yaml"),
-        "policy": load_gate_policy(project / POINT_ESTIMATES),
+        "policy": load_gate_policy(project / policy),
     }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SESSION_STATE, cli_env, run_cli
-from tests.integration.gate_scenarios import WEIGHTS_KINDS, make_campaign, scenario_world
+from tests.integration.gate_scenarios import WEIGHTS_KINDS, make_campaign, point_estimate_policy, scenario_world
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri, file_sha256
 
@@ -37,6 +37,7 @@ def world(tiny_campaign, tmp_path_factory) -> dict:
         **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": tiny_campaign["project"],
         "env": cli_env(SESSION_STATE, tiny_campaign["home"], tiny_campaign["network_log"]),
+        "policy": point_estimate_policy(tiny_campaign["project"]),
     }
 
 
@@ -60,7 +61,8 @@ class Model:
     def gate(self, campaign: str, *extra: str) -> subprocess.CompletedProcess:
         out = self.tmp_path / f"gate-{campaign}"
         common = ["--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml", "--out", str(out)]
-        return self.cli("gate", "--campaign", campaign, *common, *extra)
+        policy = [] if "--policy" in extra else ["--policy", str(self.world["policy"])]
+        return self.cli("gate", "--campaign", campaign, *common, *policy, *extra)
 
     def ledger_file(self, campaign: str) -> list:
         return json.loads((self.tmp_path / f"gate-{campaign}" / "ledger.json").read_text())

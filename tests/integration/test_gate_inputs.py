@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from tests.conftest import SESSION_STATE, cli_env, run_cli
-from tests.integration.gate_scenarios import make_campaign, run_of, scenario_world
+from tests.integration.gate_scenarios import make_campaign, point_estimate_policy, run_of, scenario_world
 from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.adapters.mlflow_tracking import embedded_tracking_uri
 
@@ -29,6 +29,7 @@ def world(tiny_campaign, tmp_path_factory) -> dict:
         **scenario_world(TRACKING, tmp_path_factory.mktemp("weights")),
         "project": project,
         "env": cli_env(SESSION_STATE, project.parent / "home", project.parent / "network.log"),
+        "policy": point_estimate_policy(project),
     }
 
 
@@ -42,7 +43,8 @@ def model(tmp_path) -> dict:
 
 
 def cli(world: dict, model: dict, *args: str, env: dict | None = None):
-    extra = ["--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml"] if args[0] == "gate" else []
+    gate_args = ["--baseline", "configs/baseline.yaml", "--grid", "configs/grid.yaml", "--policy", str(world["policy"])]
+    extra = gate_args if args[0] == "gate" else []
     return run_cli([*args, *extra, "--registry", str(model["config"])], world["project"], env or world["env"])
 
 
