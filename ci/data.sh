@@ -2,5 +2,5 @@
 # data job: pull the DVC-versioned dataset, validate it, export its md5 for later jobs.
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-pull_data
+yolo-mlops data pull
 yolo-mlops data validate data --dotenv data.env

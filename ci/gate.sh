@@ -3,7 +3,7 @@
 # The reports go to the merge request either way; reporting never changes the gate's exit code.
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-pull_data
+yolo-mlops data pull
 mode=()
 [ "${GATE_MODE:-dry-run}" = "promote" ] || mode=(--dry-run)
 status=0

@@ -42,8 +42,3 @@ load_client_env() {
 }
 load_client_env
 
-# The dataset, from the S3 remote (endpoint and keys from the environment, never committed).
-pull_data() {
-  dvc remote modify --local s3 endpointurl "$MLFLOW_S3_ENDPOINT_URL"
-  dvc pull -q -r s3
-}

@@ -42,9 +42,7 @@ yolo-mlops stack up --native --env-file "$ci_env"
   # shellcheck disable=SC1091
   . "$YOLO_MLOPS_STATE_DIR/stack/client.env"
   set +a
-  dvc commit -q -f data.dvc # the data into DVC's cache (records it, as `dvc add` would, if it changed)
-  dvc remote modify --local s3 endpointurl "$MLFLOW_S3_ENDPOINT_URL"
-  dvc push -q -r s3
+  yolo-mlops data publish # validate, push what the remote lacks, check every object is there
 )
 
 variables=(
@@ -54,7 +52,9 @@ variables=(
 )
 if [ "${EXECUTOR:-container}" = shell ]; then
   # Jobs on the host find the stack's client variables in the state dir, as on a single shell runner.
-  variables+=(--variable "YOLO_MLOPS_STATE_DIR=$YOLO_MLOPS_STATE_DIR" --variable "YOLO_MLOPS_VENV=$root/.venv")
+  # A single shell runner is where CI may start the stack itself: the documented opt-in says so.
+  variables+=(--variable "YOLO_MLOPS_STATE_DIR=$YOLO_MLOPS_STATE_DIR" --variable "YOLO_MLOPS_VENV=$root/.venv"
+    --variable "YOLO_MLOPS_CI_LOCAL_STACK=true")
   executor=(--force-shell-executor --shell-isolation)
 else
   # The servers as shared servers: their URLs and credentials as CI/CD variables, nothing else.
