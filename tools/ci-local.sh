@@ -9,7 +9,9 @@
 #   EXECUTOR=shell tools/ci-local.sh       # fast path: jobs as host processes in the project's .venv
 #
 # The stack is started first and the dataset pushed to its S3 remote, as a team's servers would already
-# hold them. BASELINE_CONFIG / GRID_CONFIG choose the configs (default: the CPU profile, configs/cpu/).
+# hold them. BASELINE_CONFIG / GRID_CONFIG / BRANCH_GRID_CONFIG choose the configs (default: the CPU profile,
+# configs/cpu/). IDENTITY=trainer gives the jobs the trainer's credentials (what a merge request's jobs get on
+# GitLab, see the README's variable table) instead of the promoter's.
 # The `images` job is not run here: it pushes to a registry, and this machine has none; tools/build-images.sh
 # builds the same Dockerfile targets with the same tag into podman's local storage instead.
 set -euo pipefail
@@ -49,6 +51,7 @@ variables=(
   --variable "CI_PIPELINE_SOURCE=${PIPELINE_SOURCE:-push}"
   --variable "BASELINE_CONFIG=${BASELINE_CONFIG:-configs/cpu/baseline.yaml}"
   --variable "GRID_CONFIG=${GRID_CONFIG:-configs/cpu/grid.yaml}"
+  --variable "BRANCH_GRID_CONFIG=${BRANCH_GRID_CONFIG:-configs/cpu/grid.yaml}"
 )
 if [ "${EXECUTOR:-container}" = shell ]; then
   # Jobs on the host find the stack's client variables in the state dir, as on a single shell runner.
@@ -60,7 +63,7 @@ else
   # The servers as shared servers: their URLs and credentials as CI/CD variables, nothing else.
   while IFS='=' read -r name value; do
     [ -z "$name" ] || variables+=(--variable "$name=$value")
-  done <"$YOLO_MLOPS_STATE_DIR/stack/client.env"
+  done <"$YOLO_MLOPS_STATE_DIR/stack/$([ "${IDENTITY:-promoter}" = trainer ] && echo trainer.env || echo client.env)"
   # shellcheck source=tools/podman-env.sh
   . tools/podman-env.sh
   tools/build-images.sh ci gpu-train

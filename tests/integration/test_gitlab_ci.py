@@ -80,6 +80,7 @@ def pipeline_repo(tmp_path_factory) -> dict:
             "YOLO_MLOPS_STATE_DIR": str(state),
             "BASELINE_CONFIG": "configs/tiny/baseline.yaml",
             "GRID_CONFIG": "configs/tiny/grid.yaml",
+            "BRANCH_GRID_CONFIG": "configs/tiny/grid.yaml",
             **ports,
         }
     )
@@ -89,8 +90,10 @@ def pipeline_repo(tmp_path_factory) -> dict:
     )
 
 
-def ci_local(repo_info: dict, *args: str, source: str = "push") -> subprocess.CompletedProcess:
-    env = {**repo_info["env"], "PIPELINE_SOURCE": source}
+def ci_local(
+    repo_info: dict, *args: str, source: str = "push", identity: str = "promoter"
+) -> subprocess.CompletedProcess:
+    env = {**repo_info["env"], "PIPELINE_SOURCE": source, "IDENTITY": identity}
     return subprocess.run(
         [str(repo_info["repo"] / "tools" / "ci-local.sh"), *args],
         cwd=repo_info["repo"],
@@ -127,7 +130,22 @@ def pipelines(pipeline_repo) -> dict:
     }
     promote = ci_local(pipeline_repo, "promote:production")
     second = ci_local(pipeline_repo, source="schedule")
-    return {"first": first, "promote": promote, "second": second, "first_artifacts": first_artifacts}
+    # A merge request from a feature branch, with the trainer's credentials only (GitLab gives its jobs the
+    # unprotected, `*`-scoped variables). gitlab-ci-local sets CI_COMMIT_BRANCH from the checkout, where GitLab
+    # leaves it unset in a merge-request pipeline; either way it is not the default branch, which is what the
+    # rules test.
+    subprocess.run(["git", "checkout", "-q", "-b", "feature-1"], cwd=pipeline_repo["repo"], check=True)
+    try:
+        merge_request = ci_local(pipeline_repo, source="merge_request_event", identity="trainer")
+    finally:
+        subprocess.run(["git", "checkout", "-q", "main"], cwd=pipeline_repo["repo"], check=True)
+    return {
+        "first": first,
+        "promote": promote,
+        "second": second,
+        "merge_request": merge_request,
+        "first_artifacts": first_artifacts,
+    }
 
 
 def test_every_job_passes_in_the_image_its_yaml_names(pipelines):
@@ -180,6 +198,22 @@ def test_a_second_pipeline_on_unchanged_data_promotes_nothing(pipelines, pipelin
     assert TRAINING_STARTED in plain(pipelines["first"].stdout)
     assert TRAINING_STARTED not in plain(second.stdout)  # every training step from ZenML's cache
     client = registry(pipeline_repo)
+    assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1
+
+
+def test_a_merge_request_trains_and_gates_as_a_dry_run_with_trainer_credentials(pipelines, pipeline_repo):
+    merge_request = pipelines["merge_request"]
+    out = plain(merge_request.stdout)
+    assert merge_request.returncode == 0, out[-5000:] + merge_request.stderr[-2000:]
+    for job in ("stack", "data", "train:baseline", "train:grid:branch: [1/2]", "train:grid:branch: [2/2]"):
+        assert f" PASS  {job}" in out, job
+    assert re.search(r" (PASS|WARN)  gate:dry-run", out), out[-3000:]
+    assert "gate: " in out and "dry run" in out.lower()
+    started = dict(JOB_STARTING_LINE.findall(out))
+    assert "gate:dry-run" in started and "gate" not in started  # never the promoting gate
+    assert "ZenML stack: using the registered one" in out  # the shared ZenML stack is left alone
+    client = registry(pipeline_repo)
+    assert client.get_model_version_by_alias("yolo_tiny_person", "staging").version == "1"
     assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1
 
 
