@@ -100,6 +100,8 @@ def run_gate(options: GateOptions) -> int:
         print(f"  [{'pass' if verdict['passed'] else 'FAIL'}] {verdict['rule']}: {verdict['detail']}")
     if report["alias_moved"]:
         print(f"  {report['model']}@{report['alias']} -> version {report['model_version']}")
+    elif report["dry_run"]:
+        print("  dry run: the registry was not changed")
     print(f"reports: {out_dir}/{{gate_report.json,gate_report.md,gate_junit.xml,gate.env,ledger.json}}")
     return int(report["exit_code"])
 
