@@ -33,13 +33,19 @@ def _load_yaml(path: Path) -> tuple[object, Problem | None]:
         return None, Problem(str(path), line, f"invalid YAML: {reason}")
 
 
+# Pillow's own opener, taken before anything patches it: importing Ultralytics replaces Image.open with one
+# that, on an unidentifiable file, tries to load a HEIF plugin first (pi-heif, not installed), so a garbage
+# image would be reported as "No module named 'pi_heif'".
+_pillow_open = Image.open
+
+
 def _check_image(image: Path) -> Problem | None:
     try:
         # verify() catches broken structure/CRCs but leaves the image unusable, and it does not
         # decode pixels, so a second open + load() catches truncated data.
-        with Image.open(image) as im:
+        with _pillow_open(image) as im:
             im.verify()
-        with Image.open(image) as im:
+        with _pillow_open(image) as im:
             im.load()
     except Exception as exc:  # PIL raises many types (OSError, SyntaxError, ValueError, ...)
         return Problem(str(image), None, f"image cannot be decoded: {type(exc).__name__}: {exc}")
