@@ -41,8 +41,9 @@ def _dvc(args: list[str], repo: Path) -> str:
     result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith("ERROR")]
-        raise DvcFailed((errors or lines or [f"exit code {result.returncode}"])[-1])
+        errors = [line for line in lines if "ERROR" in line]
+        # Without an ERROR line, the first line says what happened; the last one is DVC's support trailer.
+        raise DvcFailed(errors[-1] if errors else (lines or [f"exit code {result.returncode}"])[0])
     return result.stdout
 
 
