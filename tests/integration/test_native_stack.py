@@ -409,6 +409,21 @@ def test_mlflow_killed_mid_pipeline_fails_clearly_and_resumes_from_cache(stack, 
     assert f"127.0.0.1:{stack['values']['MLFLOW_PORT']}" in failed_output  # the step's log names the server
     assert "Traceback" not in failed_output.split("error: pipeline run")[-1]
 
+    # MLflow is down, ZenML up: the gate and the manual moves could not decide, in one line naming MLflow,
+    # within a bounded time (YOLO_MLOPS_SERVER_TIMEOUT_S), and move nothing (checked once it is back).
+    mlflow_address = f"127.0.0.1:{stack['values']['MLFLOW_PORT']}"
+    for args in (
+        ["gate", "--campaign", "mid-kill", "--out", str(stack["project"] / "gate-down")],
+        ["promote", "--from", "staging", "--to", "production"],
+        ["rollback", "--alias", "staging"],
+    ):
+        started = time.monotonic()
+        down = cli(stack, args, {**env, "YOLO_MLOPS_SERVER_TIMEOUT_S": "10"}, timeout=300)
+        said = down.stdout + down.stderr
+        assert down.returncode == 4, said[-3000:]
+        assert mlflow_address in said and "Traceback" not in said, said[-3000:]
+        assert time.monotonic() - started < 120, args  # a hang detector, not a timing target (bench/)
+
     up = subprocess.run(
         [*CLI, "stack", "up", "--native", "--env-file", str(stack["env_file"])],
         cwd=stack["project"],
@@ -420,6 +435,9 @@ def test_mlflow_killed_mid_pipeline_fails_clearly_and_resumes_from_cache(stack, 
     assert up.returncode == 0, up.stdout + up.stderr
     client = mlflow_client(stack["ci_env"])
     assert len(client.search_model_versions("name = 'yolo_tiny_person'")) == 1  # nothing half-registered
+    assert client.get_model_version_by_alias("yolo_tiny_person", "staging").version == "1"
+    with pytest.raises(MlflowException):  # the promote above, made while MLflow was down, moved nothing
+        client.get_model_version_by_alias("yolo_tiny_person", "production")
     rerun = cli(stack, ["train", "baseline", "--config", str(config)], env)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     assert TRAINING_STARTED in plain(failed_output)
