@@ -148,10 +148,14 @@ def test_champion_run_deleted_and_garbage_collected(world, tmp_path):
     result = model.gate(campaign)
     assert result.returncode == 4 and f"reading run {champion_run} failed" in result.stdout
     assert model.staging() == "1" and model.versions() == 1 and len(model.ledger_file(campaign)) == 1
-    decision = world["client"].search_runs(
-        [world["experiment_id"]], f"tags.gated_campaign = '{campaign}'", max_results=1
-    )[0]
+    decision = decision_run(world, campaign)
     assert decision.info.status == "FINISHED"
+
+
+def decision_run(world: dict, campaign: str):
+    """The gate's own MLflow run for a campaign (tagged `gated_campaign`, never `campaign`)."""
+    runs = world["client"].search_runs([world["experiment_id"]], f"tags.gated_campaign = '{campaign}'", max_results=1)
+    return runs[0]
 
 
 def test_a_gate_stopped_by_bad_input_leaves_its_decision_run_failed(world, tmp_path):
@@ -160,9 +164,7 @@ def test_a_gate_stopped_by_bad_input_leaves_its_decision_run_failed(world, tmp_p
     campaign = make_campaign(world, [0.6, 0.95, 0.7])  # on other data: the champion must be re-scored on --data
     result = model.gate(campaign, "--data", str(tmp_path / "no-such-dataset"))
     assert result.returncode == 2 and result.stderr.startswith("error: ") and model.staging() == "1"
-    decision = world["client"].search_runs(
-        [world["experiment_id"]], f"tags.gated_campaign = '{campaign}'", max_results=1
-    )[0]
+    decision = decision_run(world, campaign)
     assert decision.info.status == "FAILED"
 
 
