@@ -5,7 +5,8 @@ import math
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.policy import Candidate, Champion, GatePolicy, Outcome, decide, parse_policy, rank_candidates
+from yolo_mlops.core.policy import Candidate, Champion, GatePolicy, Outcome, decide, rank_candidates
+from yolo_mlops.core.policy_file import parse_policy
 
 POLICY = GatePolicy(floors={"mAP50": 0.5}, min_abs_improvement=0.01)
 EXPECTED = ["baseline", "grid 1/2", "grid 2/2"]

@@ -7,7 +7,8 @@ import pytest
 
 from tests.unit.test_gate_policy import EXPECTED, POLICY, campaign, cand, champ, rules
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.policy import GatePolicy, Outcome, decide, metric_valid, parse_policy
+from yolo_mlops.core.policy import GatePolicy, Outcome, decide, metric_valid
+from yolo_mlops.core.policy_file import parse_policy
 
 MLFLOW_INF = 1.7976931348623157e308  # what MLflow's SQL store reads back for a logged +inf
 

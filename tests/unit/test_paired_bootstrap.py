@@ -6,7 +6,8 @@ import pytest
 from yolo_mlops.core.decision_report import build_report, render_markdown
 from yolo_mlops.core.errors import ConfigError
 from yolo_mlops.core.paired_bootstrap import ImageDetections, MatchedSet, ap50, paired_bootstrap
-from yolo_mlops.core.policy import Candidate, Champion, ComparisonPolicy, GatePolicy, Outcome, decide, parse_policy
+from yolo_mlops.core.policy import Candidate, Champion, ComparisonPolicy, GatePolicy, Outcome, decide
+from yolo_mlops.core.policy_file import parse_policy
 
 BOX = np.array([[10.0, 10.0, 30.0, 30.0]])
 NEAR = BOX + 2  # IoU 0.67 with BOX

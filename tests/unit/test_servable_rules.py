@@ -3,7 +3,8 @@
 import pytest
 
 from yolo_mlops.core.errors import ConfigError
-from yolo_mlops.core.policy import ServablePolicy, parse_policy
+from yolo_mlops.core.policy import ServablePolicy
+from yolo_mlops.core.policy_file import parse_policy
 from yolo_mlops.core.servable_rules import iou, matched_boxes, servable_verdicts
 
 POLICY = ServablePolicy(min_iou=0.9, min_agreement=0.99, max_latency_p50_ms=100)

@@ -10,7 +10,8 @@ import yaml
 
 from yolo_mlops.core.errors import ConfigError
 from yolo_mlops.core.grid import GridCell, expand_grid, parse_axes
-from yolo_mlops.core.policy import GatePolicy, parse_policy
+from yolo_mlops.core.policy import GatePolicy
+from yolo_mlops.core.policy_file import parse_policy
 from yolo_mlops.core.train_params import TrainParams, parse_train_params
 
 
