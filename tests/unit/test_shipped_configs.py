@@ -1,5 +1,6 @@
 """The configs the project ships parse, and the CPU demo profile has the GPU grid's shape."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,12 @@ def test_branch_grid_is_a_smaller_grid_of_the_same_baseline():
     assert quick.base == full.base and 0 < len(quick.cells) < len(full.cells)
     full_params = {tuple(sorted(c.params.to_dict().items())) for c in full.cells}
     assert all(tuple(sorted(c.params.to_dict().items())) in full_params for c in quick.cells)
+
+
+def test_the_demo_challenger_is_the_largest_cpu_cell_with_another_seed():
+    """`make demo`'s second campaign retrains the CPU grid's longest, largest cell (its best, see the README) with
+    another seed: same config, new weights, the case the gate's paired comparison exists for."""
+    (challenger,) = load_grid(CONFIGS / "cpu" / "challenger.yaml").cells
+    largest = max(load_grid(CONFIGS / "cpu" / "grid.yaml").cells, key=lambda c: (c.params.epochs, c.params.imgsz))
+    assert challenger.params.seed != largest.params.seed
+    assert replace(challenger.params, seed=largest.params.seed) == largest.params

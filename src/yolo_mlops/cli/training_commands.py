@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from yolo_mlops.cli.promotion_commands import GateOptions, run_gate
 from yolo_mlops.cli.shared import Subcommands, add_data_args, add_gate_args, campaign_dir, settings_and_env
+from yolo_mlops.core.settings import check_campaign_id
 from yolo_mlops.training.planning import PlannedRun
+
+# In `demo --configs DIR`: the second campaign's grid, when DIR has one (configs/cpu/ does).
+CHALLENGER = "challenger.yaml"
 
 
 def _check_dataset(dataset: Path, dvc_file: Path) -> str:
@@ -53,11 +58,14 @@ def _run_campaign(
     title: str,
     registry_config: Path,
     out: Path | None = None,
+    campaign: str | None = None,
 ) -> int:
     from yolo_mlops.configuration.config_files import load_registry
 
     model_name = load_registry(registry_config).model_name
     settings = settings_and_env()
+    if campaign is not None:
+        settings = replace(settings, campaign=campaign)
     _check_devices(planned)
     md5 = _check_dataset(dataset, dvc_file)
     if not planned:
@@ -92,29 +100,37 @@ def cmd_train_grid(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from yolo_mlops.training.planning import plan_baseline, plan_grid
 
-    baseline, grid = args.configs / "baseline.yaml", args.configs / "grid.yaml"
+    baseline, grid, challenger = (args.configs / name for name in ("baseline.yaml", "grid.yaml", CHALLENGER))
     planned = plan_baseline(baseline) + plan_grid(grid, None)
+    next_push = plan_grid(challenger, None) if challenger.is_file() else []
+    campaign = settings_and_env().campaign
+    next_campaign = check_campaign_id(f"{campaign}-next", "the demo's second campaign (the campaign id + '-next')")
     if not (args.data / "data.yaml").exists():
         from yolo_mlops.data.synth import synthesize
 
         print(f"no dataset at {args.data}: generating the embedded synthetic one", flush=True)
         synthesize(args.data)
-    code = _run_campaign(planned, args.data, args.dvc_file, "demo leaderboard", args.registry)
-    if code:
-        return code
-    gate_code = run_gate(
-        GateOptions(
-            policy=args.policy,
-            registry=args.registry,
-            stage_transition=args.stage_transition,
-            baseline=baseline,
-            grid=grid,
-            data=args.data,
-        )
+    gate = GateOptions(
+        policy=args.policy, registry=args.registry, stage_transition=args.stage_transition, data=args.data
     )
-    # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
-    if gate_code not in (0, 3):
-        return gate_code
+    # (campaign, its runs, what to say first, leaderboard title, its gate)
+    steps = [
+        (campaign, planned, "", "demo leaderboard", replace(gate, baseline=baseline, grid=grid, campaign=campaign))
+    ]
+    if next_push:
+        header = f"\nthe next push: {challenger}; its gate weighs the new weights against Staging"
+        gate_next = replace(gate, grid=challenger, campaign=next_campaign)
+        steps.append((next_campaign, next_push, header, f"demo, the next push ({challenger})", gate_next))
+    for step_campaign, step_runs, header, title, step_gate in steps:
+        if header:
+            print(header, flush=True)
+        code = _run_campaign(step_runs, args.data, args.dvc_file, title, args.registry, campaign=step_campaign)
+        if code:
+            return code
+        gate_code = run_gate(step_gate)
+        # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
+        if gate_code not in (0, 3):
+            return gate_code
     from yolo_mlops.configuration.config_files import load_registry
 
     registry = load_registry(args.registry)
@@ -140,8 +156,15 @@ def add_commands(groups: Subcommands) -> None:
     grid.add_argument("--out", type=Path, help="leaderboard folder (default: <state>/campaigns/<campaign>)")
     grid.set_defaults(func=cmd_train_grid)
 
-    demo = groups.add_parser("demo", help="embedded end-to-end run: data, baseline, grid, leaderboard, gate")
-    demo.add_argument("--configs", type=Path, default=Path("configs/cpu"), help="folder with baseline/grid.yaml")
+    demo = groups.add_parser(
+        "demo", help="embedded end-to-end run: data, baseline, grid, leaderboard, gate; then the next push and its gate"
+    )
+    demo.add_argument(
+        "--configs",
+        type=Path,
+        default=Path("configs/cpu"),
+        help=f"folder with baseline.yaml, grid.yaml and, for the second campaign, {CHALLENGER}",
+    )
     add_data_args(demo)
     add_gate_args(demo)
     demo.set_defaults(func=cmd_demo)
