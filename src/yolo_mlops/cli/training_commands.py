@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from yolo_mlops.cli.promotion_commands import GateOptions, run_gate
@@ -97,6 +97,17 @@ def cmd_train_grid(args: argparse.Namespace) -> int:
     return _run_campaign(plan_grid(args.config, args.cell), args.data, args.dvc_file, title, args.registry, args.out)
 
 
+@dataclass(frozen=True)
+class _DemoCampaign:
+    """One campaign of the demo: its runs, the leaderboard's title, its gate, and what to say before it."""
+
+    campaign: str
+    runs: list[PlannedRun]
+    title: str
+    gate: GateOptions
+    header: str = ""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from yolo_mlops.training.planning import plan_baseline, plan_grid
 
@@ -104,30 +115,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     planned = plan_baseline(baseline) + plan_grid(grid, None)
     next_push = plan_grid(challenger, None) if challenger.is_file() else []
     campaign = settings_and_env().campaign
-    next_campaign = check_campaign_id(f"{campaign}-next", "the demo's second campaign (the campaign id + '-next')")
+    gate = GateOptions(
+        policy=args.policy, registry=args.registry, stage_transition=args.stage_transition, data=args.data
+    )
+    steps = [_DemoCampaign(campaign, planned, "demo leaderboard", replace(gate, baseline=baseline, grid=grid))]
+    if next_push:
+        next_campaign = check_campaign_id(f"{campaign}-next", "the demo's second campaign (the campaign id + '-next')")
+        title = f"demo, the next push ({challenger})"
+        header = f"\nthe next push: {challenger}; its gate weighs the new weights against Staging"
+        steps.append(_DemoCampaign(next_campaign, next_push, title, replace(gate, grid=challenger), header))
     if not (args.data / "data.yaml").exists():
         from yolo_mlops.data.synth import synthesize
 
         print(f"no dataset at {args.data}: generating the embedded synthetic one", flush=True)
         synthesize(args.data)
-    gate = GateOptions(
-        policy=args.policy, registry=args.registry, stage_transition=args.stage_transition, data=args.data
-    )
-    # (campaign, its runs, what to say first, leaderboard title, its gate)
-    steps = [
-        (campaign, planned, "", "demo leaderboard", replace(gate, baseline=baseline, grid=grid, campaign=campaign))
-    ]
-    if next_push:
-        header = f"\nthe next push: {challenger}; its gate weighs the new weights against Staging"
-        gate_next = replace(gate, grid=challenger, campaign=next_campaign)
-        steps.append((next_campaign, next_push, header, f"demo, the next push ({challenger})", gate_next))
-    for step_campaign, step_runs, header, title, step_gate in steps:
-        if header:
-            print(header, flush=True)
-        code = _run_campaign(step_runs, args.data, args.dvc_file, title, args.registry, campaign=step_campaign)
+    for step in steps:
+        if step.header:
+            print(step.header, flush=True)
+        code = _run_campaign(step.runs, args.data, args.dvc_file, step.title, args.registry, campaign=step.campaign)
         if code:
             return code
-        gate_code = run_gate(step_gate)
+        gate_code = run_gate(replace(step.gate, campaign=step.campaign))
         # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
         if gate_code not in (0, 3):
             return gate_code
