@@ -99,9 +99,9 @@ def cmd_train_grid(args: argparse.Namespace) -> int:
 
 @dataclass(frozen=True)
 class _DemoCampaign:
-    """One campaign of the demo: its runs, the leaderboard's title, its gate, and what to say before it."""
+    """One campaign of the demo (the one its gate names): its runs, the leaderboard's title, its gate, and what
+    to say before it."""
 
-    campaign: str
     runs: list[PlannedRun]
     title: str
     gate: GateOptions
@@ -118,12 +118,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     gate = GateOptions(
         policy=args.policy, registry=args.registry, stage_transition=args.stage_transition, data=args.data
     )
-    steps = [_DemoCampaign(campaign, planned, "demo leaderboard", replace(gate, baseline=baseline, grid=grid))]
+    first_gate = replace(gate, baseline=baseline, grid=grid, campaign=campaign)
+    steps = [_DemoCampaign(planned, "demo leaderboard", first_gate)]
     if next_push:
         next_campaign = check_campaign_id(f"{campaign}-next", "the demo's second campaign (the campaign id + '-next')")
         title = f"demo, the next push ({challenger})"
         header = f"\nthe next push: {challenger}; its gate weighs the new weights against Staging"
-        steps.append(_DemoCampaign(next_campaign, next_push, title, replace(gate, grid=challenger), header))
+        steps.append(_DemoCampaign(next_push, title, replace(gate, grid=challenger, campaign=next_campaign), header))
     if not (args.data / "data.yaml").exists():
         from yolo_mlops.data.synth import synthesize
 
@@ -132,17 +133,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for step in steps:
         if step.header:
             print(step.header, flush=True)
-        code = _run_campaign(step.runs, args.data, args.dvc_file, step.title, args.registry, campaign=step.campaign)
+        code = _run_campaign(
+            step.runs, args.data, args.dvc_file, step.title, args.registry, campaign=step.gate.campaign
+        )
         if code:
             return code
-        gate_code = run_gate(replace(step.gate, campaign=step.campaign))
+        gate_code = run_gate(step.gate)
         # In the demo a rejection by policy is an answer, not a failure; "could not decide" still fails it.
         if gate_code not in (0, 3):
             return gate_code
     from yolo_mlops.configuration.config_files import load_registry
+    from yolo_mlops.data.layout import is_image
 
     registry = load_registry(args.registry)
-    image = min((args.data / "images" / "val").iterdir())
+    image = min(path for path in (args.data / "images" / "val").iterdir() if is_image(path))
     print(
         f"Use the Staging model: yolo-mlops predict --model models:/{registry.model_name}@{registry.staging_alias} "
         f"{image} --out predictions"
