@@ -12,7 +12,7 @@ function beside the others it is weighed with. configs/gate.yaml is read into a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,8 @@ NON_METRIC_KEYS = ("imgsz", "start_time")
 # Margins are compared with this tolerance, so that "at least 0.005" holds for 0.690 vs 0.685 (a float gain of
 # 0.00499999…) and a gain of 0 is never an improvement.
 MARGIN_TOLERANCE = 1e-9
+# The verdict naming the candidates skipped because their weights are those of a rolled-back version.
+NOT_REJECTED_RULE = "candidates:not_rejected"
 # MLflow's SQL store reads ±inf back as ±1.797e308: any magnitude from here on counts as infinite.
 INFINITE = 1e300
 _RANGES = {m.name: (m.low, m.high) for m in METRICS}
@@ -287,16 +289,29 @@ def _paired_verdict(policy: ComparisonPolicy, difference: PairedDifference, prim
     )
 
 
+def _not_rejected(ranking: list[Candidate], rejected: Mapping[str, str]) -> tuple[list[Candidate], list[Verdict]]:
+    """The candidates that may win: weights of a rolled-back version never do. A cached nightly re-produces the
+    very weights that were rolled back; such a run still counted as evidence that its config ran."""
+    skipped = [c for c in ranking if c.weights_sha256 in rejected]
+    if not skipped:
+        return ranking, []
+    detail = "skipped " + "; ".join(f"{c.config}: weights of rejected {rejected[c.weights_sha256]}" for c in skipped)
+    contenders = [c for c in ranking if c.weights_sha256 not in rejected]
+    return contenders, [Verdict(NOT_REJECTED_RULE, bool(contenders), detail)]
+
+
 def decide(
     policy: GatePolicy,
     candidates: list[Candidate],
     champion: Champion | None,
     expected: list[str] | None,
     compare: Compare | None = None,
+    rejected: Mapping[str, str] | None = None,
 ) -> Decision:
     """The gate's decision. `expected` lists the config names a complete campaign has ("baseline",
     "grid 1/4", …); None skips the completeness rule. `compare` is required when the policy has a
-    `comparison`, and called only when a candidate is weighed against the champion."""
+    `comparison`, and called only when a candidate is weighed against the champion. A candidate whose
+    weights_sha256 is a key of `rejected` ("vN (reason)") cannot win."""
     if policy.comparison is not None and compare is None:
         raise ValueError("the policy compares with a paired bootstrap: pass `compare`")
     candidates, verdicts = _planned_only(_latest_per_config(candidates), expected)
@@ -306,11 +321,20 @@ def decide(
         return Decision(Outcome.NO_DECISION, f"could not decide: {failed.detail}", tuple(verdicts), champion=champion)
 
     ranking = rank_candidates(policy, candidates)
-    eligible = [c for c in ranking if all(v.passed for v in _floor_verdicts(policy, c))]
-    winner = eligible[0] if eligible else ranking[0]
+    result: dict[str, Any] = {"ranking": tuple(ranking), "champion": champion}
+    contenders, skipped = _not_rejected(ranking, rejected or {})
+    verdicts += skipped
+    if not contenders:
+        return Decision(
+            Outcome.KEEP_CHAMPION,
+            "every candidate's weights were rejected by a rollback; nothing to promote",
+            tuple(verdicts),
+            **result,
+        )
+    eligible = [c for c in contenders if all(v.passed for v in _floor_verdicts(policy, c))]
+    winner = eligible[0] if eligible else contenders[0]
     floors = _floor_verdicts(policy, winner)
     verdicts += floors
-    result: dict[str, Any] = {"ranking": tuple(ranking), "champion": champion}
     if not eligible:
         return Decision(
             Outcome.KEEP_CHAMPION,

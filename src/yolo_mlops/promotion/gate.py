@@ -20,8 +20,7 @@ from yolo_mlops.adapters.mlflow_registry import Registry, RegistryError, RunReco
 from yolo_mlops.configuration.config_files import RegistryConfig
 from yolo_mlops.core.decision_report import build_report, run_link
 from yolo_mlops.core.errors import ServiceUnavailable, UserError
-from yolo_mlops.core.policy import Champion, Decision, GatePolicy, Outcome, Verdict
-from yolo_mlops.core.rejections import decide_without_rejected
+from yolo_mlops.core.policy import Champion, Decision, GatePolicy, Outcome, Verdict, decide
 from yolo_mlops.core.settings import Settings
 from yolo_mlops.data.validate import require_valid_dataset
 from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
@@ -109,7 +108,7 @@ class Gate:
         compare = None
         if self.policy.comparison is not None:
             compare = PairedComparison(self.registry, self.policy.comparison, request.dataset_dir)
-        return decide_without_rejected(self.policy, candidates, champion, request.expected, rejected, compare)
+        return decide(self.policy, candidates, champion, request.expected, compare, rejected)
 
     def _lost_champion(self) -> Decision | None:
         """The alias resolves to nothing although the ledger's last move of it set a version (deleted since, or
