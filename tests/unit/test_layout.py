@@ -4,6 +4,8 @@ of the metrics."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -44,3 +46,10 @@ def test_metric_names_are_defined_once():
         or 'Metric("mAP50"' in p.read_text()
     ]
     assert defining == ["core/metrics.py"]
+
+
+def test_the_cli_starts_without_numpy():
+    """Every command reads the gate policy; only a gate that compares models needs numpy (paired_bootstrap)."""
+    probe = "import sys, yolo_mlops.cli.main, yolo_mlops.configuration.config_files; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

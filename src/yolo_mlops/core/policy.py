@@ -15,10 +15,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, METRICS
-from yolo_mlops.core.paired_bootstrap import PairedDifference
+
+if TYPE_CHECKING:  # paired_bootstrap needs numpy: every CLI command reads the policy, few compare models
+    from yolo_mlops.core.paired_bootstrap import PairedDifference
 
 # Tie-break keys that are not metrics: smaller image size first, then the earliest run.
 NON_METRIC_KEYS = ("imgsz", "start_time")
@@ -141,7 +143,7 @@ class Decision:
 
 
 # Scores the candidate and the champion on the same val images (the gate downloads and runs both).
-Compare = Callable[[Candidate, Champion], PairedDifference]
+Compare = Callable[[Candidate, Champion], "PairedDifference"]
 
 
 # ---- the decision -----------------------------------------------------------------------------------
