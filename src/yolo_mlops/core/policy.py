@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from yolo_mlops.core.metrics import DIRECTIONS, HIGHER, METRICS
+from yolo_mlops.core.train_params import TrainParams
 
 if TYPE_CHECKING:  # paired_bootstrap needs numpy: every CLI command reads the policy, few compare models
     from yolo_mlops.core.paired_bootstrap import PairedDifference
@@ -122,6 +123,7 @@ class Champion:
     data_md5: str
     weights_sha256: str
     rescored_from_md5: str | None = None  # set when re-scored on the current data
+    imgsz: int = TrainParams.imgsz  # the size it was trained (and is scored) at
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from yolo_mlops.adapters import ultralytics_runtime
-from yolo_mlops.adapters.mlflow_registry import Registry, RegistryError, RunRecord, VersionInfo
+from yolo_mlops.adapters.mlflow_registry import Registry, RegistryError, VersionInfo
 from yolo_mlops.configuration.config_files import RegistryConfig
 from yolo_mlops.core.decision_report import build_report, run_link
 from yolo_mlops.core.errors import ServiceUnavailable, UserError
 from yolo_mlops.core.policy import Champion, Decision, GatePolicy, Outcome, Verdict, decide
 from yolo_mlops.core.settings import Settings
+from yolo_mlops.core.train_params import TrainParams
 from yolo_mlops.data.validate import require_valid_dataset
 from yolo_mlops.promotion.alias_moves import AliasMoves, actor, now
 from yolo_mlops.promotion.evidence_check import verify_weights
@@ -72,25 +73,23 @@ class Gate:
             metrics=dict(json.loads(version.tags.get("metrics", "{}"))) or dict(run.metrics),
             data_md5=version.tags.get("data_md5", run.tags.get("data_md5", "")),
             weights_sha256=version.tags.get("weights_sha256", ""),
+            imgsz=int(run.params.get("imgsz", TrainParams.imgsz)),
         )
         if current_md5 and champion.data_md5 != current_md5:
-            champion = self._rescore(champion, version, run, current_md5, dataset_dir)
+            champion = self._rescore(champion, current_md5, dataset_dir)
         return champion
 
-    def _rescore(
-        self, champion: Champion, version: VersionInfo, run: RunRecord, md5: str, dataset_dir: Path
-    ) -> Champion:
+    def _rescore(self, champion: Champion, md5: str, dataset_dir: Path) -> Champion:
         """Fair comparison: score the champion's weights on the candidates' val split."""
         if require_valid_dataset(dataset_dir) != md5:
             raise UserError(
                 f"{dataset_dir} does not hold the campaign's data ({md5}); pass --data with the dataset the campaign "
                 "trained on, so the champion can be re-scored on it."
             )
-        imgsz = int(run.params.get("imgsz", 320))
         with tempfile.TemporaryDirectory() as tmp:
-            weights = self.registry.download_weights(version.version, Path(tmp))
+            weights = self.registry.download_weights(champion.version, Path(tmp))
             metrics = ultralytics_runtime.evaluate(
-                weights, dataset_dir / "data.yaml", imgsz=imgsz, batch=16, device="auto"
+                weights, dataset_dir / "data.yaml", imgsz=champion.imgsz, batch=16, device="auto"
             )
         return replace(champion, metrics=metrics, data_md5=md5, rescored_from_md5=champion.data_md5)
 

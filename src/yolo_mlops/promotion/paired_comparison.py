@@ -11,12 +11,10 @@ from yolo_mlops.adapters.mlflow_registry import Registry
 from yolo_mlops.core.errors import UserError
 from yolo_mlops.core.paired_bootstrap import PairedDifference, paired_bootstrap
 from yolo_mlops.core.policy import Candidate, Champion, ComparisonPolicy
+from yolo_mlops.core.train_params import TrainParams
 from yolo_mlops.data.ground_truth import val_ground_truth
 from yolo_mlops.data.layout import DATA_YAML
 from yolo_mlops.data.validate import dataset_md5
-
-# The size a run was trained at when its params do not say (Ultralytics' default in this project's configs).
-DEFAULT_IMGSZ = 320
 
 
 class PairedComparison:
@@ -28,15 +26,14 @@ class PairedComparison:
         self.dataset_dir = dataset_dir
 
     def __call__(self, candidate: Candidate, champion: Champion) -> PairedDifference:
-        champion_imgsz = int(self.registry.run(champion.run_id).params.get("imgsz", DEFAULT_IMGSZ))
         with tempfile.TemporaryDirectory(prefix="yolo-mlops-compare-") as tmp:
             mine = self.registry.download_run_weights(candidate.source_run_id, Path(tmp) / "candidate")
             theirs = self.registry.download_weights(champion.version, Path(tmp) / "champion")
             return score_pair(
                 self.dataset_dir,
                 candidate.data_md5,
-                (mine, candidate.imgsz or DEFAULT_IMGSZ),
-                (theirs, champion_imgsz),
+                (mine, candidate.imgsz or TrainParams.imgsz),
+                (theirs, champion.imgsz),
                 self.policy,
             )
 
