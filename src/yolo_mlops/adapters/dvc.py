@@ -82,7 +82,7 @@ def object_key(prefix: str, md5: str) -> str:
 
 def cached_manifest(repo: Path, dir_md5: str) -> bytes | None:
     """The directory manifest (a JSON list of {md5, relpath}) from the local cache, if it is there."""
-    path = repo / ".dvc" / "cache" / "files" / "md5" / dir_md5[:2] / dir_md5[2:]
+    path = repo / ".dvc" / "cache" / object_key("", dir_md5)
     return path.read_bytes() if path.is_file() else None
 
 

@@ -45,13 +45,13 @@ def parse_policy(raw: Any, source: str) -> GatePolicy:
     for metric, bound in floors.items():
         if not isinstance(metric, str) or metric not in directions:
             raise ConfigError(f"{source}: floor on unknown metric {metric!r}; add it under 'directions'.")
-        if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+        if not _is_number(bound):
             raise ConfigError(f"{source}: floor of {metric!r} must be a finite number, got {bound!r}.")
     improvement = raw.get("min_improvement") or {}
     if not isinstance(improvement, dict) or set(improvement) - {"absolute", "relative"}:
         raise ConfigError(f"{source}: 'min_improvement' takes 'absolute' and/or 'relative'.")
     for key, value in improvement.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if not _is_number(value) or value < 0:
             raise ConfigError(f"{source}: min_improvement.{key} must be a finite number >= 0, got {value!r}.")
     raw_tie_break = raw.get("tie_break", list(GatePolicy.tie_break))
     if not isinstance(raw_tie_break, list):
@@ -120,7 +120,7 @@ def _parse_servable(raw: Any, source: str) -> ServablePolicy:
     if not isinstance(raw, dict) or set(raw) - known:
         raise ConfigError(f"{source}: 'servable' takes {', '.join(sorted(known))}.")
     for key, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        if not _is_number(value) or value <= 0:
             raise ConfigError(f"{source}: servable.{key} must be a number > 0, got {value!r}.")
     for key in ("min_iou", "min_agreement", "conf"):
         if raw.get(key, 0) > 1:

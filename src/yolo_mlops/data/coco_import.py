@@ -9,7 +9,7 @@ import random
 import shutil
 from pathlib import Path
 
-from yolo_mlops.data.layout import is_image, label_path_for, prepare_output_dir, write_data_yaml
+from yolo_mlops.data.layout import label_path_for, prepare_output_dir, split_images, write_data_yaml
 
 # What one selected image brings: its source file and its label lines (class 0, YOLO coordinates).
 Selected = dict[str, tuple[Path, list[str]]]
@@ -86,7 +86,7 @@ def import_person_subset(
     _check_common(val_fraction, out_dir, src)
     selected: Selected = {}
     stems: dict[str, Path] = {}
-    for image in sorted(p for p in images_root.rglob("*") if p.is_file() and is_image(p)):
+    for image in split_images(images_root):
         label = label_path_for(image)
         if not label.is_file():
             continue  # an unlabelled image has no persons

@@ -9,7 +9,7 @@ import yaml
 from PIL import Image
 
 from yolo_mlops.core.dataset_checks import check_data_yaml
-from yolo_mlops.data.layout import DATA_YAML, is_image, label_path_for
+from yolo_mlops.data.layout import DATA_YAML, label_path_for, split_images
 
 
 def val_ground_truth(root: Path) -> tuple[list[Path], list[np.ndarray]]:
@@ -17,7 +17,7 @@ def val_ground_truth(root: Path) -> tuple[list[Path], list[np.ndarray]]:
     _, spec = check_data_yaml(yaml.safe_load((root / DATA_YAML).read_text(encoding="utf-8")), str(root / DATA_YAML))
     if spec is None:
         raise ValueError(f"{root / DATA_YAML} is invalid: validate the dataset first")
-    images = sorted(p for p in (root / spec.val).rglob("*") if p.is_file() and is_image(p))
+    images = split_images(root / spec.val)
     truths = []
     for image in images:
         with Image.open(image) as opened:

@@ -20,6 +20,11 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def split_images(image_dir: Path) -> list[Path]:
+    """Every image file under `image_dir`, at any depth, sorted."""
+    return sorted(p for p in image_dir.rglob("*") if p.is_file() and is_image(p))
+
+
 def label_path_for(image: Path) -> Path:
     """``.../images/<split>/x.png`` -> ``.../labels/<split>/x.txt`` (last ``images`` component)."""
     parts = list(image.parts)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from yolo_mlops.core.dataset_checks import Problem, check_data_yaml, check_label_lines
 from yolo_mlops.core.errors import DatasetError
-from yolo_mlops.data.layout import DATA_YAML, is_image, label_path_for
+from yolo_mlops.data.layout import DATA_YAML, label_path_for, split_images
 
 # Directories DVC always ignores (dvc/ignore.py default patterns).
 _DVC_IGNORED_DIRS = {".git", ".hg", ".dvc"}
@@ -81,7 +81,7 @@ def validate_dataset(root: Path) -> list[Problem]:
             message = f"split '{split}' image directory {rel} does not exist"
             problems.append(Problem(str(image_dir), None, message))
             continue
-        images = sorted(p for p in image_dir.rglob("*") if p.is_file() and is_image(p))
+        images = split_images(image_dir)
         if not images:
             problems.append(Problem(str(image_dir), None, f"split '{split}' has no images in {rel}"))
             continue
