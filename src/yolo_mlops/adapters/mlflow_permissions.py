@@ -15,6 +15,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.server import get_app_client
 from mlflow.tracking import MlflowClient
 
+from yolo_mlops.adapters.mlflow_tracking import ensure_experiment
+
 _EXISTS = "RESOURCE_ALREADY_EXISTS"
 
 
@@ -49,12 +51,10 @@ def ensure_identities(
     experiment, and MANAGE on the registered model when it manages it (else the server's READ default)."""
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     auth = get_app_client("basic-auth", tracking_uri=tracking_uri)
-    step = "reading the experiment"
+    step = "reading or creating the experiment"
     try:
         with _as(*admin):
-            experiment = client.get_experiment_by_name(experiment_name)
-            step = "creating the experiment"
-            experiment_id = experiment.experiment_id if experiment else client.create_experiment(experiment_name)
+            experiment_id = ensure_experiment(tracking_uri, experiment_name, None)
             step = "creating the registered model"
             _tolerate_exists(client.create_registered_model, model_name)
             for username, (password, manages_model) in users.items():
