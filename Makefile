@@ -31,7 +31,7 @@ $(GCL):
 ci-tools: $(GCL)
 
 # The ci, gpu-train and mlflow-server images with podman, from a debootstrapped Debian 12 (nothing pulled);
-# reused while their tag (a hash of Dockerfile, docker/, pyproject.toml) is unchanged.
+# reused while their tag (a hash of what they are built from: tools/image-tag.sh) is unchanged.
 images: sysdeps
 	tools/build-images.sh
 
@@ -42,10 +42,13 @@ image-tag:
 # The real .gitlab-ci.yml on this machine: each job in its image (podman), on the native stack on the host
 # (PIPELINE_SOURCE=schedule for a nightly run; JOB=promote:production for one job).
 PIPELINE_SOURCE ?= push
-ci-local: install sysdeps ci-tools images
+ci-local: install sysdeps ci-tools
 	PIPELINE_SOURCE=$(PIPELINE_SOURCE) tools/ci-local.sh $(JOB)
 
-test: install sysdeps ci-tools images
+# The pipeline's tests run jobs in the ci and gpu-train images (built here, outside the tests' time limits);
+# nothing runs the mlflow-server image (`make images` builds it too).
+test: install sysdeps ci-tools
+	tools/build-images.sh ci gpu-train
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest

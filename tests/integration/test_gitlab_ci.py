@@ -330,6 +330,10 @@ def test_every_job_names_an_image_the_pipeline_builds_or_pins():
 def test_the_image_tag_is_the_hash_of_what_the_images_are_built_from():
     tag = subprocess.run([str(REPO / "tools" / "image-tag.sh")], capture_output=True, text=True, check=True)
     assert pipeline_yaml()["variables"]["YOLO_MLOPS_IMAGE_TAG"] == tag.stdout.strip(), "run `make image-tag`"
+    # Every folder of docker/ the Dockerfile copies from is hashed into the tag.
+    copied = set(re.findall(r"^COPY (docker/[^/\s]+)/", (REPO / "Dockerfile").read_text(), re.MULTILINE))
+    hashed = (REPO / "tools" / "image-tag.sh").read_text()
+    assert copied and all(folder in hashed for folder in copied), copied
 
 
 def test_as_many_grid_jobs_as_grid_cells():
@@ -378,8 +382,8 @@ def test_the_shared_zenml_stack_is_registered_only_on_the_default_branch():
 
 def test_the_cache_key_is_valid_for_every_job():
     caches = pipeline_yaml()["default"]["cache"]
-    assert caches[0]["key"] == {"files": ["pyproject.toml"]}
-    for cache in caches[1:]:
+    assert caches
+    for cache in caches:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+", cache["key"]), cache
 
 
