@@ -42,6 +42,14 @@ class VersionInfo:
     tags: dict[str, str]
     source: str
 
+    @property
+    def rejected(self) -> bool:
+        return self.tags.get(REJECTED_TAG) == "true"
+
+    @property
+    def rejected_reason(self) -> str:
+        return self.tags.get(REJECTED_REASON_TAG, "no reason given")
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -218,7 +226,7 @@ class Registry:
             f"{self._model_filter()} and tags.{REJECTED_TAG} = 'true'",
         )
         return {
-            v.tags["weights_sha256"]: f"v{v.version} ({v.tags.get(REJECTED_REASON_TAG, 'no reason given')})"
+            v.tags["weights_sha256"]: f"v{v.version} ({v.rejected_reason})"
             for v in map(self._info, found)
             if v.tags.get("weights_sha256")
         }

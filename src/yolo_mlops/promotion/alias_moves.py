@@ -13,8 +13,6 @@ from typing import Any
 
 from yolo_mlops.adapters import zenml_client
 from yolo_mlops.adapters.mlflow_registry import (
-    REJECTED_REASON_TAG,
-    REJECTED_TAG,
     Registry,
     RegistryError,
     VersionInfo,
@@ -105,9 +103,9 @@ class AliasMoves:
                     f"{model}@{source_alias} is v{source.version} now, not v{version} (the version asked for); "
                     f"nothing promoted. Promote v{source.version} with --version {source.version} if you mean it."
                 )
-            if source.tags.get(REJECTED_TAG) == "true":
+            if source.rejected:
                 raise MoveRefused(
-                    f"{model} v{source.version} is rejected ({source.tags.get(REJECTED_REASON_TAG, 'no reason')}); "
+                    f"{model} v{source.version} is rejected ({source.rejected_reason}); "
                     f"nothing promoted. `yolo-mlops unreject --version {source.version}` lifts that."
                 )
             current = self.registry.alias_version(target_alias)
@@ -143,16 +141,16 @@ class AliasMoves:
                 )
             previous = moves[-1]["from_version"]
             target = self.registry.get_version(previous) if previous else None
-            if target is not None and target.tags.get(REJECTED_TAG) == "true":
+            if target is not None and target.rejected:
                 raise MoveRefused(
                     f"{model}@{alias} would go back to v{previous}, which is rejected "
-                    f"({target.tags.get(REJECTED_REASON_TAG, 'no reason')}); nothing changed. "
+                    f"({target.rejected_reason}); nothing changed. "
                     f"`yolo-mlops unreject --version {previous}` first if you mean it."
                 )
             reason = f"rollback of {alias} from v{current.version} to {f'v{previous}' if previous else 'nothing'}"
             # Rejected before the move, so that no gate promotes these weights again in between; lifted again
             # when the move does not happen.
-            was_rejected = current.tags.get(REJECTED_TAG) == "true"
+            was_rejected = current.rejected
             self.registry.set_rejected(current.version, f"{reason} by {actor()} at {now()}")
             entry = None
             try:
@@ -178,7 +176,7 @@ class AliasMoves:
             found = self.registry.version_or_none(version)
             if found is None:
                 raise UserError(f"{model} has no version {version}; `--version` takes an existing version number.")
-            if found.tags.get(REJECTED_TAG) != "true":
+            if not found.rejected:
                 return {"changed": False, "version": version}
             self.registry.set_rejected(version, None)
             entry = self.registry.append_ledger(
@@ -188,7 +186,7 @@ class AliasMoves:
                     "unrejected_version": version,
                     "actor": actor(),
                     "time": now(),
-                    "reason": f"rejection lifted (was: {found.tags.get(REJECTED_REASON_TAG, 'no reason')})"[:500],
+                    "reason": f"rejection lifted (was: {found.rejected_reason})"[:500],
                 }
             )
         return {"changed": True, "version": version, "entry": entry}
